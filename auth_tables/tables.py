@@ -1,0 +1,239 @@
+"""Schema `auth`: people, their credentials, sessions and security history.
+
+Carried over column for column from the original service; where a column
+differs, the table's docstring says why.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.indexes import IndexMethod
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def choices_check(column_name: str, enum: type[Enum]) -> str:
+    """SQL for a `Check` that keeps an enum-like column to its choices;
+    Piccolo's `choices` alone creates no database constraint."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column_name} IN ({values})"
+
+
+class Role(str, Enum):
+    user = "user"
+    admin = "admin"
+    service = "service"
+
+
+class VerificationTokenType(str, Enum):
+    email_verification = "email_verification"
+    password_reset = "password_reset"
+
+
+class SecurityEventType(str, Enum):
+    register = "register"
+    login = "login"
+    login_failed = "login_failed"
+    logout = "logout"
+    token_refresh = "token_refresh"
+    refresh_token_reuse = "refresh_token_reuse"
+    session_revoked = "session_revoked"
+    password_change = "password_change"
+    password_reset = "password_reset"
+    email_verified = "email_verified"
+    two_factor_enabled = "two_factor_enabled"
+    two_factor_disabled = "two_factor_disabled"
+    account_deleted = "account_deleted"
+    suspicious_activity = "suspicious_activity"
+
+
+class User(Table, tablename="users", schema="auth"):
+    """A person or service account. Deleting a user is a soft delete
+    (`deleted_at`); the row stays because the credit ledger refers to it.
+
+    The email is stored trimmed and lower-cased; a check keeps it that way.
+    """
+
+    id = UUID(primary_key=True)
+    email = Text(unique=True, null=False)
+    email_verified = Boolean(default=False)
+    name = Varchar(length=255, null=True, default=None)
+    avatar_url = Text(null=True, default=None)
+    role = Varchar(length=16, choices=Role, default=Role.user)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+    deleted_at = Timestamptz(null=True, default=None, index=True)
+
+    users_email_lower_check = Check("email = lower(btrim(email))")
+    users_role_check = Check(choices_check("role", Role))
+
+
+class Session(Table, tablename="sessions", schema="auth"):
+    """One row per issued refresh token.
+
+    Differs from the original: the original stored the access token (`token`)
+    and the refresh token in plain text. Access tokens are signed JWTs that
+    carry this row's id as `sessionId`, so they are not stored at all; the
+    refresh token is stored only as its SHA-256 (`refresh_token_hash`).
+    Refreshing revokes this row and inserts its successor with the same
+    `family_id`; `replaced_by` links them, so presenting an old refresh token
+    again is recognised as reuse and ends the whole family.
+    """
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    family_id = UUID(index=True)
+    refresh_token_hash = Varchar(length=64, unique=True, null=False)
+    refresh_token_expires_at = Timestamptz()
+    ip_address = Varchar(length=45, null=True, default=None)
+    user_agent = Text(null=True, default=None)
+    device_id = Varchar(length=255, null=True, default=None)
+    device_name = Varchar(length=255, null=True, default=None)
+    last_activity_at = Timestamptz()
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    replaced_by = UUID(null=True, default=None)
+
+
+class Password(Table, tablename="passwords", schema="auth"):
+    """A user's password hash (argon2id; bcrypt hashes imported from the
+    original still verify and are upgraded at the next login)."""
+
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        primary_key=True,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    hashed_password = Text(null=False, secret=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+
+class Account(Table, tablename="accounts", schema="auth"):
+    """A link to an external identity provider (OAuth)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    provider = Varchar(length=64, null=False)
+    provider_account_id = Varchar(length=255, null=False)
+    access_token = Text(null=True, default=None, secret=True)
+    refresh_token = Text(null=True, default=None, secret=True)
+    expires_at = Timestamptz(null=True, default=None)
+    token_type = Varchar(length=64, null=True, default=None)
+    scope = Text(null=True, default=None)
+    id_token = Text(null=True, default=None, secret=True)
+    metadata = JSONB(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    accounts_provider_account_unique = Unique(["provider", "provider_account_id"])
+
+
+class VerificationToken(Table, tablename="verification_tokens", schema="auth"):
+    """Single-use email-verification and password-reset tokens.
+
+    Differs from the original: `token` held the token itself; this table
+    keeps only its SHA-256 (`token_hash`) so a database leak reveals no
+    usable link.
+    """
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    token_hash = Varchar(length=64, unique=True, null=False)
+    type = Varchar(length=32, choices=VerificationTokenType, null=False)
+    expires_at = Timestamptz()
+    created_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+    verification_tokens_type_check = Check(choices_check("type", VerificationTokenType))
+
+
+class TwoFactorAuth(Table, tablename="two_factor_auth", schema="auth"):
+    """TOTP enrolment. The secret is stored encrypted, the backup codes
+    hashed."""
+
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        primary_key=True,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    secret = Text(null=False, secret=True)
+    enabled = Boolean(default=False)
+    backup_codes = JSONB(default=[], secret=True)
+    created_at = Timestamptz()
+    enabled_at = Timestamptz(null=True, default=None)
+
+
+class SecurityEvent(Table, tablename="security_events", schema="auth"):
+    """What happened to an account, for the user and for operators. Never
+    holds a password, token or hash."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=True,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    event_type = Varchar(length=32, choices=SecurityEventType, null=False)
+    ip_address = Varchar(length=45, null=True, default=None)
+    user_agent = Text(null=True, default=None)
+    metadata = JSONB(null=True, default=None)
+    created_at = Timestamptz(index=True, index_method=IndexMethod.btree)
+
+    security_events_type_check = Check(choices_check("event_type", SecurityEventType))
+
+
+class RateLimitCounter(Table, tablename="rate_limit_counters", schema="auth"):
+    """Fixed-window counters shared by every worker and replica (failed logins
+    per account and per IP, registrations per IP). Not in the original, whose
+    rate limiter was never enabled."""
+
+    key = Varchar(length=255, primary_key=True)
+    window_started_at = Timestamptz()
+    hits = Integer(default=0)

@@ -1,0 +1,199 @@
+"""Schema `credits`: balances, the append-only ledger, packages, purchases
+and per-day usage. Every balance change has its ledger row in the same
+transaction (see `mana_core_auth.credits`)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from auth_tables.tables import User, choices_check, utc_now
+
+
+class TransactionType(str, Enum):
+    purchase = "purchase"
+    usage = "usage"
+    refund = "refund"
+    bonus = "bonus"
+    expiry = "expiry"
+    adjustment = "adjustment"
+
+
+class TransactionStatus(str, Enum):
+    pending = "pending"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Balance(Table, tablename="balances", schema="credits"):
+    """A user's credits: `balance` is paid mana, `free_credits_remaining` the
+    free mana (signup bonus and daily grants), spent first. `daily_free_credits`
+    is how much the daily grant gives; `last_daily_reset_at` when it last did.
+
+    Checks keep every amount non-negative, so the database refuses an
+    overdraft even if code slips."""
+
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        primary_key=True,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    balance = Integer(default=0)
+    free_credits_remaining = Integer(default=150)
+    daily_free_credits = Integer(default=5)
+    last_daily_reset_at = Timestamptz(null=True, default=None)
+    total_earned = Integer(default=0)
+    total_spent = Integer(default=0)
+    version = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    balances_balance_non_negative = Check("balance >= 0")
+    balances_free_credits_non_negative = Check("free_credits_remaining >= 0")
+    balances_daily_free_non_negative = Check("daily_free_credits >= 0")
+    balances_totals_non_negative = Check("total_earned >= 0 AND total_spent >= 0")
+
+
+class Transaction(Table, tablename="transactions", schema="credits"):
+    """The ledger: one row per change of a balance, never updated after it
+    completes. `balance_before`/`balance_after` are paid + free credits.
+
+    Differs from the original: the idempotency key is unique per user, not
+    globally (the original let one user replay another's key), and
+    `request_fingerprint` remembers the request body so that the same key
+    with a different body is refused. `refund_of` links a refund to the usage
+    it reverses; its uniqueness allows one refund per usage."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    type = Varchar(length=16, choices=TransactionType, null=False)
+    status = Varchar(
+        length=16, choices=TransactionStatus, default=TransactionStatus.pending
+    )
+    amount = Integer(null=False)
+    balance_before = Integer(null=False)
+    balance_after = Integer(null=False)
+    app_id = Varchar(length=255, null=True, default=None, index=True)
+    description = Text(null=True, default=None)
+    metadata = JSONB(null=True, default=None)
+    idempotency_key = Varchar(length=255, null=True, default=None)
+    request_fingerprint = Varchar(length=64, null=True, default=None)
+    refund_of: ForeignKey[Transaction] = ForeignKey(
+        "self",
+        null=True,
+        default=None,
+        unique=True,
+        on_delete=OnDelete.no_action,
+        on_update=OnUpdate.cascade,
+    )
+    created_at = Timestamptz(index=True)
+    completed_at = Timestamptz(null=True, default=None)
+
+    transactions_user_idempotency_key_unique = Unique(["user_id", "idempotency_key"])
+    transactions_type_check = Check(choices_check("type", TransactionType))
+    transactions_status_check = Check(choices_check("status", TransactionStatus))
+    transactions_balance_after_non_negative = Check(
+        "balance_before >= 0 AND balance_after >= 0"
+    )
+    transactions_amount_non_zero = Check("amount <> 0")
+
+
+class Package(Table, tablename="packages", schema="credits"):
+    """A credit package on sale (100 mana = 1 EUR by default)."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=255, null=False)
+    description = Text(null=True, default=None)
+    credits = Integer(null=False)
+    price_euro_cents = Integer(null=False)
+    stripe_price_id = Varchar(length=255, null=True, default=None, unique=True)
+    active = Boolean(default=True)
+    sort_order = Integer(default=0)
+    metadata = JSONB(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    packages_credits_positive = Check("credits > 0")
+    packages_price_positive = Check("price_euro_cents > 0")
+
+
+class Purchase(Table, tablename="purchases", schema="credits"):
+    """A payment for credits (Stripe)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    package = ForeignKey(
+        Package,
+        db_column_name="package_id",
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+    )
+    credits = Integer(null=False)
+    price_euro_cents = Integer(null=False)
+    stripe_payment_intent_id = Varchar(length=255, null=True, default=None, unique=True)
+    stripe_customer_id = Varchar(length=255, null=True, default=None)
+    status = Varchar(
+        length=16, choices=TransactionStatus, default=TransactionStatus.pending
+    )
+    metadata = JSONB(null=True, default=None)
+    created_at = Timestamptz()
+    completed_at = Timestamptz(null=True, default=None)
+
+    purchases_credits_positive = Check("credits > 0")
+    purchases_price_non_negative = Check("price_euro_cents >= 0")
+    purchases_status_check = Check(choices_check("status", TransactionStatus))
+
+
+class UsageStat(Table, tablename="usage_stats", schema="credits"):
+    """Credits used per user, app and UTC day; incremented in the spending
+    transaction. The compound indexes (user_id, date) and (app_id, date) are
+    created by a hand-written migration: Piccolo does not generate them."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    app_id = Varchar(length=255, null=False)
+    credits_used = Integer(default=0)
+    date = Date()
+    metadata = JSONB(null=True, default=None)
+
+    usage_stats_user_app_date_unique = Unique(["user_id", "app_id", "date"])
+    usage_stats_credits_used_non_negative = Check("credits_used >= 0")

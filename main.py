@@ -1,0 +1,109 @@
+"""The ASGI application: `uvicorn main:app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from piccolo.engine import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from mana_core_auth.admin import build_admin
+from mana_core_auth.api import build_api
+from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
+from mana_core_auth.middleware import BodySizeLimit
+from mana_core_auth.readiness import pending_migrations
+from mana_core_auth.security.keys import load_key_set
+from mana_core_auth.security.tokens import TokenService
+from mana_core_auth.settings import Settings, get_settings
+
+logger = logging.getLogger("mana_core_auth")
+
+
+def _engine() -> PostgresEngine:
+    engine = engine_finder()
+    assert isinstance(engine, PostgresEngine)
+    return engine
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    try:
+        pending = await pending_migrations()
+    except DATABASE_UNAVAILABLE as error:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": "database unreachable",
+                "error": type(error).__name__,
+            },
+            status_code=503,
+        )
+    if pending:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": "migrations pending",
+                "pending": pending,
+            },
+            status_code=503,
+        )
+    return JSONResponse({"status": "ready"})
+
+
+async def jwks(request: Request) -> JSONResponse:
+    return JSONResponse(
+        request.app.state.tokens.keys.jwks,
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    tokens = TokenService(settings, load_key_set(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = _engine()
+        await engine.start_connection_pool(
+            min_size=settings.database_pool_min, max_size=settings.database_pool_max
+        )
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
+
+    app = Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/ready", ready),
+            Route("/.well-known/jwks.json", jwks),
+            Mount("/api/v1", build_api(tokens)),
+            Mount("/admin/", build_admin(settings)),
+        ],
+        middleware=[
+            Middleware(BodySizeLimit),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["Authorization", "Content-Type"],
+            ),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.tokens = tokens
+    return app
+
+
+app = create_app(get_settings())

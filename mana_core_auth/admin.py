@@ -1,0 +1,132 @@
+"""Piccolo Admin for operators: every table, secrets never shown."""
+
+from __future__ import annotations
+
+from piccolo.columns import Column
+from piccolo_admin.endpoints import TableConfig, create_admin
+from piccolo_api.crud.endpoints import OrderBy
+from starlette.types import ASGIApp
+
+from auth_tables.tables import (
+    Account,
+    Password,
+    RateLimitCounter,
+    SecurityEvent,
+    Session,
+    TwoFactorAuth,
+    User,
+    VerificationToken,
+)
+from credit_tables.tables import Balance, Package, Purchase, Transaction, UsageStat
+from mana_core_auth.settings import Settings
+
+
+def _newest_first(column: Column) -> list[OrderBy]:
+    return [OrderBy(column, ascending=False)]
+
+
+def table_configs() -> list[TableConfig]:
+    accounts = "Accounts"
+    credits = "Credits"
+    return [
+        TableConfig(
+            User,
+            visible_columns=[
+                User.id,
+                User.email,
+                User.name,
+                User.role,
+                User.email_verified,
+                User.created_at,
+                User.deleted_at,
+            ],
+            visible_filters=[User.email, User.role, User.deleted_at],
+            order_by=_newest_first(User.created_at),
+            link_column=User.email,
+            menu_group=accounts,
+        ),
+        TableConfig(
+            Session,
+            exclude_visible_columns=[Session.refresh_token_hash, Session.user_agent],
+            visible_filters=[Session.user, Session.family_id, Session.revoked_at],
+            order_by=_newest_first(Session.created_at),
+            menu_group=accounts,
+        ),
+        TableConfig(
+            Password,
+            exclude_visible_columns=[Password.hashed_password],
+            menu_group=accounts,
+        ),
+        TableConfig(
+            Account,
+            exclude_visible_columns=[
+                Account.access_token,
+                Account.refresh_token,
+                Account.id_token,
+            ],
+            menu_group=accounts,
+        ),
+        TableConfig(
+            VerificationToken,
+            exclude_visible_columns=[VerificationToken.token_hash],
+            order_by=_newest_first(VerificationToken.created_at),
+            menu_group=accounts,
+        ),
+        TableConfig(
+            TwoFactorAuth,
+            exclude_visible_columns=[TwoFactorAuth.secret, TwoFactorAuth.backup_codes],
+            menu_group=accounts,
+        ),
+        TableConfig(
+            SecurityEvent,
+            visible_filters=[SecurityEvent.user, SecurityEvent.event_type],
+            order_by=_newest_first(SecurityEvent.created_at),
+            menu_group=accounts,
+        ),
+        TableConfig(RateLimitCounter, menu_group=accounts),
+        TableConfig(
+            Balance,
+            visible_filters=[Balance.user],
+            order_by=_newest_first(Balance.updated_at),
+            menu_group=credits,
+        ),
+        TableConfig(
+            Transaction,
+            exclude_visible_columns=[Transaction.request_fingerprint],
+            visible_filters=[
+                Transaction.user,
+                Transaction.type,
+                Transaction.status,
+                Transaction.app_id,
+            ],
+            order_by=_newest_first(Transaction.created_at),
+            menu_group=credits,
+        ),
+        TableConfig(
+            Package,
+            order_by=[OrderBy(Package.sort_order)],
+            link_column=Package.name,
+            menu_group=credits,
+        ),
+        TableConfig(
+            Purchase,
+            visible_filters=[Purchase.user, Purchase.status],
+            order_by=_newest_first(Purchase.created_at),
+            menu_group=credits,
+        ),
+        TableConfig(
+            UsageStat,
+            visible_filters=[UsageStat.user, UsageStat.app_id, UsageStat.date],
+            order_by=_newest_first(UsageStat.date),
+            menu_group=credits,
+        ),
+    ]
+
+
+def build_admin(settings: Settings) -> ASGIApp:
+    return create_admin(
+        tables=table_configs(),
+        site_name="Mana Core Auth",
+        production=not settings.is_development,
+        allowed_hosts=settings.admin_allowed_hosts,
+    )

@@ -1,0 +1,39 @@
+"""The JSON API under `/api/v1`: a FastAPI app, so that request validation
+and `/api/v1/openapi.json` come from the pydantic models."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mana_core_auth.auth.endpoints import router as auth_router
+from mana_core_auth.credits.endpoints import router as credits_router
+from mana_core_auth.errors import EXCEPTION_HANDLERS
+from mana_core_auth.schemas import ErrorResponse
+from mana_core_auth.security.tokens import TokenService
+
+ERROR_RESPONSES = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Invalid request"),
+        (401, "Missing, invalid or expired credentials"),
+        (429, "Too many requests; see Retry-After"),
+        (503, "Database unavailable; retry"),
+    )
+}
+
+
+def build_api(tokens: TokenService) -> FastAPI:
+    api = FastAPI(
+        title="Mana Core Auth",
+        version="1.0.0",
+        summary="Accounts, signed access tokens and mana credits",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        exception_handlers=EXCEPTION_HANDLERS,
+        responses=ERROR_RESPONSES,  # type: ignore[arg-type]
+    )
+    api.state.tokens = tokens
+    api.include_router(auth_router)
+    api.include_router(credits_router)
+    return api

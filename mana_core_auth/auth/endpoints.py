@@ -1,0 +1,7 @@
+"""HTTP routes under `/api/v1/auth`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/auth", tags=["auth"])

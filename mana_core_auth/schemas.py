@@ -1,0 +1,31 @@
+"""Base for request and response models: camelCase on the wire, unknown
+request fields refused."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        from_attributes=True,
+    )
+
+
+class MessageResponse(ApiModel):
+    message: str
+
+
+class ErrorResponse(ApiModel):
+    """The error envelope (documented in OpenAPI for every route)."""
+
+    status_code: int
+    code: str
+    message: str
+    timestamp: str
+    path: str
+    errors: list[dict[str, str]] | None = None

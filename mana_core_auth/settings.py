@@ -1,0 +1,111 @@
+"""Typed settings, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Environment(str, Enum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: int = 3001
+    log_level: str = "info"
+
+    # Unset: an embedded PostgreSQL is started with its data under data_dir.
+    database_url: str | None = None
+    # Migrations bypass pgbouncer; falls back to database_url.
+    migration_database_url: str | None = None
+    data_dir: Path = Path(".data")
+    database_pool_min: int = 1
+    database_pool_max: int = 10
+    # 0 behind pgbouncer in transaction pooling mode (asyncpg prepared statements).
+    database_statement_cache_size: int = 100
+    database_statement_timeout_ms: int = 10_000
+    database_lock_timeout_ms: int = 5_000
+
+    web_concurrency: int = 1
+    forwarded_allow_ips: str = "127.0.0.1"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    jwt_algorithm: str = "EdDSA"
+    jwt_private_key: SecretStr | None = None
+    jwt_private_key_file: Path | None = None
+    # Previous public keys (PEM files) still published in the JWKS during rotation.
+    jwt_previous_public_key_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list
+    )
+    jwt_issuer: str = "manacore"
+    jwt_audience: str = "manacore"
+    jwt_access_token_ttl_seconds: int = 900
+    jwt_refresh_token_ttl_seconds: int = 7 * 24 * 3600
+
+    rate_limit_login_failures_per_account: int = 10
+    rate_limit_login_failures_per_ip: int = 50
+    rate_limit_login_window_seconds: int = 900
+    rate_limit_register_per_ip: int = 20
+    rate_limit_register_window_seconds: int = 3600
+
+    credits_signup_bonus: int = 150
+    credits_daily_free: int = 5
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_lists(cls, data: dict) -> dict:
+        for key in (
+            "cors_origins",
+            "admin_allowed_hosts",
+            "jwt_previous_public_key_files",
+        ):
+            for name in (key, key.upper()):
+                value = data.get(name)
+                if isinstance(value, str):
+                    data[name] = [p.strip() for p in value.split(",") if p.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> Settings:
+        if self.environment is Environment.production:
+            missing = []
+            if self.database_url is None:
+                missing.append("DATABASE_URL")
+            if self.jwt_private_key is None and self.jwt_private_key_file is None:
+                missing.append("JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE")
+            if not self.admin_allowed_hosts:
+                missing.append("ADMIN_ALLOWED_HOSTS")
+            if missing:
+                raise ValueError(
+                    "production needs explicit settings: " + ", ".join(missing)
+                )
+        if self.jwt_algorithm not in ("EdDSA", "RS256"):
+            raise ValueError("JWT_ALGORITHM must be EdDSA or RS256")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.development
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+"""The service's own Piccolo app: project commands, no tables."""
+
+import os
+
+from piccolo.conf.apps import AppConfig, Command
+
+from mana_core_auth.commands.check_migrations import check_migrations
+from mana_core_auth.commands.generate_keys import generate_keys
+from mana_core_auth.commands.serve import serve
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+APP_CONFIG = AppConfig(
+    app_name="mana",
+    migrations_folder_path=os.path.join(
+        CURRENT_DIRECTORY, "mana_core_auth", "piccolo_migrations"
+    ),
+    table_classes=[],
+    migration_dependencies=[
+        "auth_tables.piccolo_app",
+        "credit_tables.piccolo_app",
+    ],
+    commands=[
+        Command(callable=serve, aliases=["run"]),
+        Command(callable=generate_keys, aliases=["keys"]),
+        Command(callable=check_migrations),
+    ],
+)

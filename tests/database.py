@@ -1,0 +1,83 @@
+"""A throwaway database per test run, on `DATABASE_URL`'s server or on the
+embedded PostgreSQL a new user gets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> str:
+    """A URL of the server the tests use, pointing at its `postgres` database."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return with_database(url, "postgres")
+    from mana_core_auth.database import embedded_server
+    from mana_core_auth.settings import Settings
+
+    server = embedded_server(
+        Settings(database_url=None, data_dir=PROJECT_ROOT / ".data")
+    )
+    uri: str = server.get_uri("postgres")
+    return uri
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def create_database(server: str, prefix: str = "mana_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return with_database(server, name)
+
+
+async def drop_database(server: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def piccolo(
+    *args: str, database_url: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the `piccolo` CLI of this project against `database_url`."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PICCOLO_CONF": "piccolo_conf"}
+    return subprocess.run(
+        [sys.executable, "-c", "from piccolo.main import main; main()", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+    )
+
+
+def migrate(database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "mana_core_auth.migrate"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
