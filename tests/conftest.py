@@ -24,6 +24,10 @@ def pytest_configure(config: pytest.Config) -> None:
     url = asyncio.run(create_database(server))
     os.environ["DATABASE_URL"] = url
     os.environ["ENVIRONMENT"] = "test"
+    # The shared test app registers many users from one address; limit tests
+    # build their own app with low limits.
+    os.environ.setdefault("RATE_LIMIT_REGISTER_PER_IP", "1000000")
+    os.environ.setdefault("RATE_LIMIT_LOGIN_FAILURES_PER_IP", "1000000")
     os.environ.setdefault(
         "JWT_PRIVATE_KEY", private_key_pem(generate_private_key("EdDSA")).decode()
     )
