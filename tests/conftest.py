@@ -24,6 +24,7 @@ def pytest_configure(config: pytest.Config) -> None:
     url = asyncio.run(create_database(server))
     os.environ["DATABASE_URL"] = url
     os.environ["ENVIRONMENT"] = "test"
+    os.environ.setdefault("ADMIN_ALLOWED_HOSTS", "testserver")
     # The shared test app registers many users from one address; limit tests
     # build their own app with low limits.
     os.environ.setdefault("RATE_LIMIT_REGISTER_PER_IP", "1000000")

@@ -81,3 +81,49 @@ def migrate(database_url: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=300,
     )
+
+
+async def fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
+    """Run one query on its own connection (not the app's pool)."""
+    connection = await asyncpg.connect(url)
+    try:
+        return await connection.fetch(query, *args)
+    finally:
+        await connection.close()
+
+
+async def catalogue(url: str) -> dict[str, object]:
+    """The schemas `auth` and `credits` as PostgreSQL's catalogue sees them:
+    columns, constraints and indexes, in a comparable form."""
+    columns = await fetch(
+        url,
+        """
+        SELECT table_schema || '.' || table_name AS tbl, column_name, data_type,
+               is_nullable = 'YES' AS nullable, column_default
+        FROM information_schema.columns
+        WHERE table_schema IN ('auth', 'credits')
+        ORDER BY 1, ordinal_position
+        """,
+    )
+    constraints = await fetch(
+        url,
+        """
+        SELECT conrelid::regclass::text AS tbl, conname, contype::text,
+               pg_get_constraintdef(oid) AS definition
+        FROM pg_constraint
+        WHERE connamespace::regnamespace::text IN ('auth', 'credits')
+        ORDER BY 1, 2
+        """,
+    )
+    indexes = await fetch(
+        url,
+        """
+        SELECT schemaname || '.' || tablename AS tbl, indexname, indexdef
+        FROM pg_indexes WHERE schemaname IN ('auth', 'credits') ORDER BY 1, 2
+        """,
+    )
+    return {
+        "columns": [tuple(row) for row in columns],
+        "constraints": [tuple(row) for row in constraints],
+        "indexes": [tuple(row) for row in indexes],
+    }

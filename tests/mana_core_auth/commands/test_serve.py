@@ -1,0 +1,62 @@
+"""`./manage serve` as a new user runs it: no DATABASE_URL, an embedded
+PostgreSQL under DATA_DIR, migrations applied, the admin reachable with a
+one-time password, data kept across restarts."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import urllib.request
+from pathlib import Path
+
+from tests.database import PROJECT_ROOT
+from tests.deploy.support import free_port, http_status, start
+
+
+def development_env(data_dir: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "JWT_", "ADMIN_", "RATE_LIMIT_"))
+        and key not in {"ENVIRONMENT", "PORT", "HOST"}
+    }
+    env["DATA_DIR"] = str(data_dir)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def serve(data_dir: Path, port: int):  # type: ignore[no-untyped-def]
+    return start(
+        ["piccolo", "mana", "serve", f"--port={port}"],
+        env=development_env(data_dir),
+        port=port,
+        cwd=PROJECT_ROOT,
+    )
+
+
+def test_first_run_on_a_fresh_machine(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    server = serve(data_dir, port)
+    try:
+        server.wait_ready(timeout=120)
+        assert http_status(server.url("/health")) == 200
+        assert http_status(server.url("/admin/")) == 200
+        match = re.search(r"username: admin\s+password: (\S+)", server.output)
+        assert match, server.output
+        assert (data_dir / "pg" / "PG_VERSION").exists()
+        assert list(data_dir.glob("jwt-signing-key-*.pem"))
+        with urllib.request.urlopen(server.url("/.well-known/jwks.json")) as answer:  # noqa: S310
+            first_jwks = answer.read()
+    finally:
+        server.stop()
+
+    again = serve(data_dir, port)
+    try:
+        again.wait_ready(timeout=120)
+        assert "password:" not in again.output, "the admin password is shown once"
+        with urllib.request.urlopen(again.url("/.well-known/jwks.json")) as answer:  # noqa: S310
+            assert answer.read() == first_jwks, "the signing key is kept"
+    finally:
+        again.stop()
