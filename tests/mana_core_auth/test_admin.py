@@ -40,7 +40,7 @@ async def make_admin_user(*, admin: bool, active: bool = True) -> tuple[str, str
     return username, password
 
 
-async def admin_login(client, username: str, password: str):  # type: ignore[no-untyped-def]
+async def admin_login(client, username: str, password: str):
     client.cookies.clear()
     await client.get("/admin/")
     csrf = client.cookies.get("csrftoken")
@@ -53,7 +53,7 @@ async def admin_login(client, username: str, password: str):  # type: ignore[no-
 
 
 @pytest.fixture
-async def https_client(app):  # type: ignore[no-untyped-def]
+async def https_client(app):
     """Outside development the admin's session cookie is `Secure`."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(
@@ -63,7 +63,7 @@ async def https_client(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def admin_client(https_client):  # type: ignore[no-untyped-def]
+async def admin_client(https_client):
     username, password = await make_admin_user(admin=True)
     response = await admin_login(https_client, username, password)
     assert response.status_code == 200, response.text

@@ -26,7 +26,7 @@ def development_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def serve(data_dir: Path, port: int):  # type: ignore[no-untyped-def]
+def serve(data_dir: Path, port: int):
     return start(
         ["piccolo", "mana", "serve", f"--port={port}"],
         env=development_env(data_dir),
