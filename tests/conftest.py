@@ -61,6 +61,14 @@ def database_url(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
+async def schema(database_url: str) -> dict[str, object]:
+    """The migrated test database as PostgreSQL's catalogue describes it."""
+    from tests.database import catalogue
+
+    return await catalogue(database_url)
+
+
+@pytest.fixture(scope="session")
 async def app() -> AsyncIterator[Any]:
     from asgi_lifespan import LifespanManager
 

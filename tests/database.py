@@ -127,3 +127,17 @@ async def catalogue(url: str) -> dict[str, object]:
         "constraints": [tuple(row) for row in constraints],
         "indexes": [tuple(row) for row in indexes],
     }
+
+
+def missing_columns(
+    schema: dict[str, object], expected: dict[str, dict[str, tuple[str, bool]]]
+) -> list[str]:
+    """`table.column` of every expected column that is absent or differs in
+    type or nullability."""
+    found = {(t, c): (dt, n) for t, c, dt, n, _ in schema["columns"]}  # type: ignore[attr-defined]
+    return [
+        f"{table}.{column}"
+        for table, columns in expected.items()
+        for column, type_and_null in columns.items()
+        if found.get((table, column)) != type_and_null
+    ]

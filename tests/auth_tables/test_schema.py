@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.database import catalogue, fetch
+from tests.database import fetch, missing_columns
 
 TS = "timestamp with time zone"
 VARCHAR = "character varying"
@@ -107,16 +107,8 @@ UNIQUE = {
 }
 
 
-@pytest.fixture(scope="module")
-async def schema(database_url: str) -> dict:
-    return await catalogue(database_url)
-
-
 def test_every_column_of_the_original_exists(schema: dict) -> None:
-    found = {(t, c): (dt, n) for t, c, dt, n, _ in schema["columns"]}
-    for table, columns in EXPECTED_COLUMNS.items():
-        for column, expected in columns.items():
-            assert found.get((table, column)) == expected, f"{table}.{column}"
+    assert missing_columns(schema, EXPECTED_COLUMNS) == []
 
 
 def test_primary_keys_and_uniques(schema: dict) -> None:
