@@ -1,0 +1,19 @@
+#!/bin/sh
+# Apply pending migrations (under an advisory lock), then replace this shell
+# with uvicorn. Extra arguments are passed on to uvicorn.
+set -e
+
+echo "Running database migrations..."
+python -m mana_core_auth.migrate
+echo "Migrations complete"
+
+echo "Starting Mana Core Auth..."
+exec uvicorn main:app \
+    --host "${HOST:-0.0.0.0}" \
+    --port "${PORT:-3001}" \
+    --workers "${WEB_CONCURRENCY:-1}" \
+    --proxy-headers \
+    --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+    --log-level "${LOG_LEVEL:-info}" \
+    --no-server-header \
+    "$@"

@@ -1,0 +1,155 @@
+"""Helpers for running the entrypoint, PgBouncer and the image on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+STARTUP_LINES = (
+    "Running database migrations...",
+    "Migrations complete",
+    "Starting Mana Core Auth...",
+)
+READY_TIMEOUT = 90.0
+
+
+def run_sql(url: str, query: str, *args: object) -> list[asyncpg.Record]:
+    async def fetch() -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(url, timeout=5)
+        try:
+            return await connection.fetch(query, *args)
+        finally:
+            await connection.close()
+
+    return asyncio.run(fetch())
+
+
+def database_url(name: str, *, port: int = 5432, password: str = "") -> str:
+    user = f"postgres:{password}" if password else "postgres"
+    return f"postgresql://{user}@127.0.0.1:{port}/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def ed25519_pem() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+def app_env(**settings: str) -> dict[str, str]:
+    """The environment for the app: this machine's, minus any app settings,
+    plus `settings`."""
+    prefixes = ("DATABASE_", "MIGRATION_", "JWT_", "ADMIN_", "PICCOLO_")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(prefixes)
+        and key not in {"ENVIRONMENT", "PORT", "HOST", "WEB_CONCURRENCY"}
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(
+        ENVIRONMENT="production",
+        JWT_PRIVATE_KEY=ed25519_pem(),
+        ADMIN_ALLOWED_HOSTS="localhost",
+    )
+    env.update(settings)
+    return env
+
+
+@dataclass
+class Server:
+    """A process writing to one pipe, read into `lines` by a thread."""
+
+    process: subprocess.Popen[str]
+    port: int
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        threading.Thread(target=lambda: self.lines.extend(stdout), daemon=True).start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> float:
+        """Seconds until `/ready` answered 200; fails if the process exits."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if http_status(self.url("/ready")) == 200:
+                return time.monotonic() - started
+            if self.process.poll() is not None:
+                pytest.fail(f"exited with {self.process.returncode}:\n{self.output}")
+            time.sleep(0.2)
+        pytest.fail(f"/ready did not answer 200 within {timeout} s:\n{self.output}")
+
+    def wait_exit(self, timeout: float = READY_TIMEOUT) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            pytest.fail(f"still running after {timeout} s:\n{self.output}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+def start(command: list[str], *, env: dict[str, str], port: int, cwd: Path) -> Server:
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    return Server(process, port)
