@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/health", health),
             Route("/ready", ready),
             Route("/.well-known/jwks.json", jwks),
-            Mount("/api/v1", build_api(tokens)),
+            Mount("/api/v1", build_api(settings, tokens)),
             Mount("/admin/", build_admin(settings)),
         ],
         middleware=[
@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.state.tokens = tokens
     return app
 

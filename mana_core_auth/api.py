@@ -10,6 +10,7 @@ from mana_core_auth.credits.endpoints import router as credits_router
 from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.schemas import ErrorResponse
 from mana_core_auth.security.tokens import TokenService
+from mana_core_auth.settings import Settings
 
 ERROR_RESPONSES = {
     status: {"model": ErrorResponse, "description": description}
@@ -22,7 +23,7 @@ ERROR_RESPONSES = {
 }
 
 
-def build_api(tokens: TokenService) -> FastAPI:
+def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api = FastAPI(
         title="Mana Core Auth",
         version="1.0.0",
@@ -33,6 +34,9 @@ def build_api(tokens: TokenService) -> FastAPI:
         exception_handlers=EXCEPTION_HANDLERS,
         responses=ERROR_RESPONSES,  # type: ignore[arg-type]
     )
+    # Routes read these from the app they run in, never from the environment,
+    # so that several apps with different settings can share one process.
+    api.state.settings = settings
     api.state.tokens = tokens
     api.include_router(auth_router)
     api.include_router(credits_router)

@@ -46,6 +46,29 @@ class Unauthorized(AppError):
     message = "Unauthorized"
 
 
+class InvalidCredentials(Unauthorized):
+    """Unknown email, wrong password or deleted account: one answer for all,
+    so that it does not tell which emails have accounts."""
+
+    code = "INVALID_CREDENTIALS"
+    message = "Invalid email or password"
+
+
+class InvalidRefreshToken(Unauthorized):
+    code = "INVALID_REFRESH_TOKEN"
+    message = "Invalid or expired refresh token"
+
+
+class InvalidCurrentPassword(AppError):
+    code = "INVALID_CURRENT_PASSWORD"
+    message = "The current password is not correct"
+
+
+class WeakPassword(AppError):
+    code = "WEAK_PASSWORD"
+    message = "This password is too common; choose another"
+
+
 class Forbidden(AppError):
     status_code = 403
     code = "FORBIDDEN"
@@ -62,6 +85,11 @@ class Conflict(AppError):
     status_code = 409
     code = "CONFLICT"
     message = "Conflict"
+
+
+class EmailTaken(Conflict):
+    code = "EMAIL_TAKEN"
+    message = "An account with this email already exists"
 
 
 class TooManyRequests(AppError):

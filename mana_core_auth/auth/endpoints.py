@@ -1,7 +1,212 @@
-"""HTTP routes under `/api/v1/auth`."""
+"""HTTP routes under `/api/v1/auth`: parse, call the service, map the result."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+
+from auth_tables.tables import User
+from mana_core_auth.auth import logout, sessions
+from mana_core_auth.auth.client_ip import ClientInfo, client_info
+from mana_core_auth.auth.grants import Account, Grant, grant, load_account
+from mana_core_auth.auth.login import log_in
+from mana_core_auth.auth.models import (
+    ChangePasswordRequest,
+    LoginRequest,
+    Me,
+    RefreshRequest,
+    RegisteredUser,
+    RegisterRequest,
+    SessionInfo,
+    SessionList,
+    SessionsEnded,
+    TokenResponse,
+    UserSummary,
+    ValidateRequest,
+    ValidateResponse,
+)
+from mana_core_auth.auth.password_change import change_password
+from mana_core_auth.auth.principal import Principal, authenticate, get_token_service
+from mana_core_auth.auth.registration import register
+from mana_core_auth.errors import Unauthorized
+from mana_core_auth.schemas import ErrorResponse, MessageResponse
+from mana_core_auth.security.tokens import TokenService
+from mana_core_auth.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_client(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)]
+) -> ClientInfo:
+    return client_info(request, settings.forwarded_allow_ips)
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Client = Annotated[ClientInfo, Depends(get_client)]
+Tokens = Annotated[TokenService, Depends(get_token_service)]
+
+
+def _error(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """An error answer of one route, beyond those every route documents."""
+    return {status_code: {"model": ErrorResponse, "description": description}}
+
+
+def _token_response(result: Grant) -> TokenResponse:
+    return TokenResponse(
+        user=UserSummary.model_validate(result.user),
+        access_token=result.access_token,
+        refresh_token=result.refresh_token,
+        expires_in=result.expires_in,
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisteredUser,
+    responses=_error(409, "An account with this email exists (EMAIL_TAKEN)"),
+    summary="Create an account (with its credit balance and signup bonus)",
+)
+async def register_account(
+    body: RegisterRequest, settings: AppSettings, client: Client
+) -> User:
+    return await register(
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        client=client,
+        settings=settings,
+    )
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    summary="Log in with email and password; starts a session",
+)
+async def login(
+    body: LoginRequest, settings: AppSettings, client: Client, tokens: Tokens
+) -> TokenResponse:
+    account, session = await log_in(
+        email=body.email,
+        password=body.password,
+        device_id=body.device_id,
+        device_name=body.device_name,
+        client=client,
+        settings=settings,
+    )
+    return _token_response(grant(tokens, account, session))
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    summary="Exchange a refresh token for new tokens (each works once)",
+)
+async def refresh(
+    body: RefreshRequest, client: Client, tokens: Tokens
+) -> TokenResponse:
+    session = await sessions.rotate_session(body.refresh_token, client)
+    account: Account = await load_account(session.user_id)
+    return _token_response(grant(tokens, account, session))
+
+
+@router.post(
+    "/logout",
+    response_model=MessageResponse,
+    summary="End this session",
+)
+async def log_out(principal: Principal, client: Client) -> MessageResponse:
+    await logout.log_out(principal.user_id, principal.session_id, client)
+    return MessageResponse(message="Logged out")
+
+
+@router.post(
+    "/validate",
+    status_code=status.HTTP_200_OK,
+    response_model=ValidateResponse,
+    summary="Check an access token: signature, expiry and live session",
+)
+async def validate(body: ValidateRequest, tokens: Tokens) -> ValidateResponse:
+    try:
+        claims = await authenticate(tokens, body.token)
+    except Unauthorized as error:
+        return ValidateResponse(valid=False, error=error.message)
+    return ValidateResponse(valid=True, payload=claims.raw)
+
+
+@router.get("/me", response_model=Me, summary="The calling user")
+async def me(principal: Principal) -> User:
+    user = await User.objects().where(User.id == principal.user_id).first()
+    if user is None:
+        raise Unauthorized("Account not found")
+    return user
+
+
+@router.get(
+    "/sessions",
+    response_model=SessionList,
+    summary="The caller's live sessions; the current one is marked",
+)
+async def list_sessions(principal: Principal) -> SessionList:
+    rows = await sessions.live_sessions(principal.user_id)
+    return SessionList(
+        sessions=[
+            SessionInfo(**row, current=row["id"] == principal.session_id)
+            for row in rows
+        ]
+    )
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    response_model=MessageResponse,
+    responses=_error(404, "The caller has no live session with this id"),
+    summary="End one of the caller's sessions",
+)
+async def delete_session(
+    session_id: uuid.UUID, principal: Principal, client: Client
+) -> MessageResponse:
+    await logout.end_session(principal.user_id, session_id, client)
+    return MessageResponse(message="Session ended")
+
+
+@router.post(
+    "/logout-all",
+    response_model=SessionsEnded,
+    summary="End every session of the caller, this one included",
+)
+async def log_out_everywhere(principal: Principal, client: Client) -> SessionsEnded:
+    count = await logout.log_out_everywhere(principal.user_id, client)
+    return SessionsEnded(message="Logged out everywhere", revoked_sessions=count)
+
+
+@router.post(
+    "/change-password",
+    response_model=SessionsEnded,
+    summary="Change the password; every other session ends",
+)
+async def change_password_route(
+    body: ChangePasswordRequest,
+    principal: Principal,
+    settings: AppSettings,
+    client: Client,
+) -> SessionsEnded:
+    ended = await change_password(
+        user_id=principal.user_id,
+        email=principal.email,
+        session_id=principal.session_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client=client,
+        settings=settings,
+    )
+    return SessionsEnded(message="Password changed", revoked_sessions=ended)

@@ -1,0 +1,83 @@
+"""Who is on the other end: the client's IP address and user agent.
+
+`X-Forwarded-For` is believed only when the connection comes from a trusted
+proxy (`FORWARDED_ALLOW_IPS`, as uvicorn reads it); otherwise anyone could
+pick the address their failed logins are counted against. The header is read
+from the right, skipping trusted proxies; the first address that is not one
+is the client.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from functools import cache
+
+from starlette.requests import Request
+
+USER_AGENT_MAX_LENGTH = 512
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str | None
+
+
+@cache
+def trusted_networks(forwarded_allow_ips: str) -> tuple[Network, ...] | None:
+    """The trusted proxies; None means every peer is trusted ("*")."""
+    entries = [entry.strip() for entry in forwarded_allow_ips.split(",")]
+    if "*" in entries:
+        return None
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue  # Unix socket paths and host names are not addresses
+    return tuple(networks)
+
+
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+
+
+def _is_trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    networks: tuple[Network, ...] | None,
+) -> bool:
+    return networks is None or any(address in network for network in networks)
+
+
+def client_ip(request: Request, forwarded_allow_ips: str) -> str | None:
+    peer = _parse(request.client.host) if request.client else None
+    if peer is None:
+        return None
+    networks = trusted_networks(forwarded_allow_ips)
+    if not _is_trusted(peer, networks):
+        return str(peer)
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [hop for hop in forwarded.split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        address = _parse(hop)
+        if address is None:
+            break  # a malformed entry ends what can be believed
+        client = address
+        if not _is_trusted(address, networks):
+            break
+    return str(client)
+
+
+def client_info(request: Request, forwarded_allow_ips: str) -> ClientInfo:
+    user_agent = request.headers.get("user-agent")
+    return ClientInfo(
+        ip_address=client_ip(request, forwarded_allow_ips),
+        user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None,
+    )

@@ -1,0 +1,119 @@
+"""Logging in with email and password.
+
+An unknown email, a wrong password and a deleted account take the same steps
+(a dummy hash is verified when there is no real one) and end in the same
+answer, so neither the answer nor its timing tells which emails have
+accounts. Failed attempts count per account and per client IP.
+"""
+
+from __future__ import annotations
+
+from auth_tables.tables import Password, SecurityEventType
+from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.events import record_event
+from mana_core_auth.auth.grants import Account
+from mana_core_auth.auth.rate_limits import (
+    Limit,
+    count_attempt,
+    forgive,
+    login_account_limit,
+    login_ip_limit,
+)
+from mana_core_auth.auth.sessions import IssuedSession, start_session
+from mana_core_auth.errors import InvalidCredentials
+from mana_core_auth.security.passwords import verify_dummy_password, verify_password
+from mana_core_auth.settings import Settings
+
+
+def login_limits(email: str, client: ClientInfo, settings: Settings) -> list[Limit]:
+    window = settings.rate_limit_login_window_seconds
+    return [
+        login_account_limit(
+            email, settings.rate_limit_login_failures_per_account, window
+        ),
+        login_ip_limit(
+            client.ip_address, settings.rate_limit_login_failures_per_ip, window
+        ),
+    ]
+
+
+async def _find_account(email: str) -> tuple[Account, str] | None:
+    """The live account with this email and its password hash."""
+    user = Password.user
+    row = (
+        await Password.select(
+            user.id.as_alias("id"),
+            user.email.as_alias("email"),
+            user.name.as_alias("name"),
+            user.role.as_alias("role"),
+            user.email_verified.as_alias("email_verified"),
+            Password.hashed_password,
+        )
+        .where((user.email == email) & user.deleted_at.is_null())
+        .first()
+    )
+    if row is None:
+        return None
+    hashed_password = row.pop("hashed_password")
+    return Account(**row), hashed_password
+
+
+async def log_in(
+    *,
+    email: str,
+    password: str,
+    device_id: str | None,
+    device_name: str | None,
+    client: ClientInfo,
+    settings: Settings,
+) -> tuple[Account, IssuedSession]:
+    """Check the credentials and start a session.
+
+    :raises TooManyRequests: while too many attempts failed for this account
+        or from this IP; checked before the password, so guessing stops.
+    :raises InvalidCredentials: unknown email, wrong password, deleted account.
+    """
+    limits = login_limits(email, client, settings)
+    await count_attempt(*limits)
+    found = await _find_account(email)
+    if found is None:
+        await verify_dummy_password(password)
+        await record_event(
+            SecurityEventType.login_failed,
+            user_id=None,
+            client=client,
+            reason="unknown_account",
+        )
+        raise InvalidCredentials()
+    account, stored_hash = found
+    verification = await verify_password(password, stored_hash)
+    if not verification.valid:
+        await record_event(
+            SecurityEventType.login_failed,
+            user_id=account.id,
+            client=client,
+            reason="wrong_password",
+        )
+        raise InvalidCredentials()
+
+    await forgive(*limits)
+    async with Password._meta.db.transaction():
+        if verification.new_hash is not None:
+            await Password.update(
+                {Password.hashed_password: verification.new_hash}
+            ).where(Password.user == account.id)
+        session = await start_session(
+            user_id=account.id,
+            device_id=device_id,
+            device_name=device_name,
+            client=client,
+            lifetime_seconds=settings.jwt_refresh_token_ttl_seconds,
+        )
+        await record_event(
+            SecurityEventType.login,
+            user_id=account.id,
+            client=client,
+            session_id=str(session.id),
+            device_name=device_name,
+        )
+    return account, session

@@ -1,0 +1,136 @@
+"""Request and response bodies of `/auth` (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from mana_core_auth.schemas import ApiModel
+from mana_core_auth.security.password_policy import MAX_LENGTH, MIN_LENGTH
+
+
+def _trim_and_lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _validate_email(value: str) -> str:
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+    return checked.normalized.lower()
+
+
+# Stored and compared trimmed and lower-cased.
+NormalizedEmail = Annotated[
+    str,
+    BeforeValidator(_trim_and_lower),
+    Field(min_length=1, max_length=320, examples=["ada@example.com"]),
+]
+# At registration the address must also be well-formed (no DNS look-up).
+NewEmail = Annotated[NormalizedEmail, AfterValidator(_validate_email)]
+
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description="Taken as typed; the most common passwords are refused.",
+        examples=["correct-horse-battery-staple-42"],
+    ),
+]
+# Accounts carried over from the original may have shorter passwords.
+GivenPassword = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+
+DeviceField = Annotated[str | None, Field(default=None, max_length=255)]
+
+
+class RegisterRequest(ApiModel):
+    email: NewEmail
+    password: NewPassword
+    name: Annotated[str | None, Field(default=None, max_length=255)]
+
+
+class RegisteredUser(ApiModel):
+    id: uuid.UUID
+    email: str
+    name: str | None
+    created_at: datetime
+
+
+class LoginRequest(ApiModel):
+    email: NormalizedEmail
+    password: GivenPassword
+    device_id: DeviceField
+    device_name: DeviceField
+
+
+class UserSummary(ApiModel):
+    id: uuid.UUID
+    email: str
+    name: str | None
+    role: str
+
+
+class TokenResponse(ApiModel):
+    user: UserSummary
+    access_token: str
+    refresh_token: str
+    expires_in: int = Field(description="Seconds until the access token expires")
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme name)
+
+
+class RefreshRequest(ApiModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class ValidateRequest(ApiModel):
+    token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class ValidateResponse(ApiModel):
+    valid: bool
+    payload: dict[str, Any] | None = Field(
+        default=None, description="The token's claims, when valid"
+    )
+    error: str | None = Field(default=None, description="Why not, when invalid")
+
+
+class Me(ApiModel):
+    id: uuid.UUID
+    email: str
+    email_verified: bool
+    name: str | None
+    avatar_url: str | None
+    role: str
+    created_at: datetime
+
+
+class SessionInfo(ApiModel):
+    id: uuid.UUID
+    device_id: str | None
+    device_name: str | None
+    ip_address: str | None
+    user_agent: str | None
+    created_at: datetime
+    last_activity_at: datetime
+    expires_at: datetime
+    current: bool = Field(description="The session of the token making this call")
+
+
+class SessionList(ApiModel):
+    sessions: list[SessionInfo]
+
+
+class ChangePasswordRequest(ApiModel):
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class SessionsEnded(ApiModel):
+    message: str
+    revoked_sessions: int = Field(description="How many sessions ended")

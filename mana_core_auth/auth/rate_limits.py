@@ -1,0 +1,94 @@
+"""Fixed-window counters in PostgreSQL, so a limit holds across every worker
+and replica.
+
+An attempt is counted before it is judged (`count_attempt`): concurrent
+attempts cannot all slip in under the limit. Attempts that should not count,
+such as a successful login, are handed back with `forgive`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+
+from auth_tables.tables import RateLimitCounter
+from mana_core_auth.errors import TooManyRequests
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    max_hits: int
+    window_seconds: int
+
+
+def login_account_limit(email: str, max_hits: int, window_seconds: int) -> Limit:
+    # Keyed by a digest: the counters must not become a list of every email
+    # (or password typed into the email field) anyone tried.
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+    return Limit(f"login:account:{digest}", max_hits, window_seconds)
+
+
+def login_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
+    return Limit(f"login:ip:{ip or 'unknown'}", max_hits, window_seconds)
+
+
+def register_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
+    return Limit(f"register:ip:{ip or 'unknown'}", max_hits, window_seconds)
+
+
+# One statement for all keys of a window: a new key starts a window, an
+# expired window starts over, otherwise the hit is added. Keys are sorted so
+# that two requests never lock the same rows in opposite orders.
+_COUNT = """
+INSERT INTO auth.rate_limit_counters AS counter (key, window_started_at, hits)
+SELECT unnest({}::text[]), now(), 1
+ON CONFLICT (key) DO UPDATE SET
+    window_started_at = CASE
+        WHEN counter.window_started_at <= now() - make_interval(secs => {}::int)
+        THEN now() ELSE counter.window_started_at END,
+    hits = CASE
+        WHEN counter.window_started_at <= now() - make_interval(secs => {}::int)
+        THEN 1 ELSE counter.hits + 1 END
+RETURNING key, hits, window_started_at, now() AS now
+"""
+
+_FORGIVE = """
+UPDATE auth.rate_limit_counters SET hits = greatest(hits - 1, 0)
+WHERE key = ANY({}::text[])
+"""
+
+
+def _seconds_left(started: datetime, now: datetime, window_seconds: int) -> int:
+    elapsed = (now - started).total_seconds()
+    return max(1, math.ceil(window_seconds - elapsed))
+
+
+async def count_attempt(*limits: Limit) -> None:
+    """Count one attempt against each limit.
+
+    :raises TooManyRequests: if any limit is now exceeded, with the seconds
+        until its window ends.
+    """
+    waits = []
+    for window, group in groupby(
+        sorted(limits, key=lambda limit: (limit.window_seconds, limit.key)),
+        key=lambda limit: limit.window_seconds,
+    ):
+        by_key = {limit.key: limit for limit in group}
+        rows = await RateLimitCounter.raw(_COUNT, list(by_key), window, window)
+        waits += [
+            _seconds_left(row["window_started_at"], row["now"], window)
+            for row in rows
+            if row["hits"] > by_key[row["key"]].max_hits
+        ]
+    if waits:
+        raise TooManyRequests(max(waits), "Too many attempts; try again later")
+
+
+async def forgive(*limits: Limit) -> None:
+    """Take back one counted attempt from each limit."""
+    await RateLimitCounter.raw(_FORGIVE, sorted(limit.key for limit in limits))

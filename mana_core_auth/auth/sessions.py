@@ -1,0 +1,214 @@
+"""Sessions and their refresh tokens: start, rotate, revoke, list.
+
+A login starts a session family. Each refresh revokes the presented row and
+inserts its successor with the same `family_id`; the family keeps the expiry
+of its login (a 7-day absolute life: refreshing does not extend it).
+Presenting a refresh token that was already rotated means two parties hold
+the family's tokens, so the whole family ends (reuse detection).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from auth_tables.tables import SecurityEventType, Session
+from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.events import record_event
+from mana_core_auth.errors import InvalidRefreshToken
+from mana_core_auth.security.tokens import hash_token, new_refresh_token
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    device_id: str | None
+    # Shown once, to the client; the database keeps only its hash.
+    refresh_token: str
+
+
+async def start_session(
+    *,
+    user_id: uuid.UUID,
+    device_id: str | None,
+    device_name: str | None,
+    client: ClientInfo,
+    lifetime_seconds: int,
+) -> IssuedSession:
+    now = datetime.now(UTC)
+    return await _insert_session(
+        session_id=uuid.uuid4(),
+        family_id=uuid.uuid4(),
+        user_id=user_id,
+        device_id=device_id,
+        device_name=device_name,
+        client=client,
+        expires_at=now + timedelta(seconds=lifetime_seconds),
+        now=now,
+    )
+
+
+async def _insert_session(
+    *,
+    session_id: uuid.UUID,
+    family_id: uuid.UUID,
+    user_id: uuid.UUID,
+    device_id: str | None,
+    device_name: str | None,
+    client: ClientInfo,
+    expires_at: datetime,
+    now: datetime,
+) -> IssuedSession:
+    refresh_token = new_refresh_token()
+    await Session.insert(
+        Session(
+            id=session_id,
+            user=user_id,
+            family_id=family_id,
+            refresh_token_hash=hash_token(refresh_token),
+            refresh_token_expires_at=expires_at,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+            device_id=device_id,
+            device_name=device_name,
+            last_activity_at=now,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return IssuedSession(
+        id=session_id,
+        user_id=user_id,
+        device_id=device_id,
+        refresh_token=refresh_token,
+    )
+
+
+# The conditional update is what makes rotation single-use: of concurrent
+# refreshes with one token, PostgreSQL lets exactly one match `revoked_at IS
+# NULL`; the others wait for its row lock and then match nothing.
+_CLAIM_FOR_ROTATION = """
+UPDATE auth.sessions AS session
+SET revoked_at = now(), replaced_by = {}, last_activity_at = now()
+WHERE session.refresh_token_hash = {}
+  AND session.revoked_at IS NULL
+  AND session.refresh_token_expires_at > now()
+  AND EXISTS (
+      SELECT 1 FROM auth.users AS account
+      WHERE account.id = session.user_id AND account.deleted_at IS NULL
+  )
+RETURNING session.user_id, session.family_id, session.device_id,
+          session.device_name, session.expires_at
+"""
+
+
+async def rotate_session(refresh_token: str, client: ClientInfo) -> IssuedSession:
+    """Exchange a refresh token for its successor.
+
+    :raises InvalidRefreshToken: if the token is unknown, expired, revoked,
+        already rotated (then the whole family is revoked) or its user is
+        deleted.
+    """
+    token_hash = hash_token(refresh_token)
+    successor_id = uuid.uuid4()
+    async with Session._meta.db.transaction():
+        claimed = await Session.raw(_CLAIM_FOR_ROTATION, successor_id, token_hash)
+        if claimed:
+            old = claimed[0]
+            return await _insert_session(
+                session_id=successor_id,
+                family_id=old["family_id"],
+                user_id=old["user_id"],
+                device_id=old["device_id"],
+                device_name=old["device_name"],
+                client=client,
+                expires_at=old["expires_at"],
+                now=datetime.now(UTC),
+            )
+    await _detect_reuse(token_hash, client)
+    raise InvalidRefreshToken()
+
+
+async def _detect_reuse(token_hash: str, client: ClientInfo) -> None:
+    presented = (
+        await Session.select(
+            Session.id, Session.user.as_alias("user_id"), Session.family_id
+        )
+        .where(
+            (Session.refresh_token_hash == token_hash)
+            & Session.replaced_by.is_not_null()
+        )
+        .first()
+    )
+    if presented is None:
+        return
+    async with Session._meta.db.transaction():
+        revoked = await (
+            Session.update({Session.revoked_at: datetime.now(UTC)})
+            .where(
+                (Session.family_id == presented["family_id"])
+                & Session.revoked_at.is_null()
+            )
+            .returning(Session.id)
+        )
+        await record_event(
+            SecurityEventType.refresh_token_reuse,
+            user_id=presented["user_id"],
+            client=client,
+            session_id=str(presented["id"]),
+            family_id=str(presented["family_id"]),
+            revoked_sessions=len(revoked),
+        )
+
+
+async def revoke_session(session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """End one of the user's live sessions; False if there is none such."""
+    revoked = await (
+        Session.update({Session.revoked_at: datetime.now(UTC)})
+        .where(
+            (Session.id == session_id)
+            & (Session.user == user_id)
+            & Session.revoked_at.is_null()
+        )
+        .returning(Session.id)
+    )
+    return bool(revoked)
+
+
+async def revoke_user_sessions(
+    user_id: uuid.UUID, *, keep: uuid.UUID | None = None
+) -> int:
+    """End every live session of the user, except `keep`; how many ended."""
+    where = (Session.user == user_id) & Session.revoked_at.is_null()
+    if keep is not None:
+        where &= Session.id != keep
+    revoked = await (
+        Session.update({Session.revoked_at: datetime.now(UTC)})
+        .where(where)
+        .returning(Session.id)
+    )
+    return len(revoked)
+
+
+async def live_sessions(user_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await (
+        Session.select(
+            Session.id,
+            Session.device_id,
+            Session.device_name,
+            Session.ip_address,
+            Session.user_agent,
+            Session.created_at,
+            Session.last_activity_at,
+            Session.expires_at,
+        )
+        .where(
+            (Session.user == user_id)
+            & Session.revoked_at.is_null()
+            & (Session.expires_at > datetime.now(UTC))
+        )
+        .order_by(Session.last_activity_at, ascending=False)
+    )

@@ -1,0 +1,104 @@
+"""POST /auth/login: the original's answer, sessions, failures, deleted users."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import jwt
+
+from auth_tables.tables import Session, User
+from tests.mana_core_auth.auth.conftest import (
+    PASSWORD,
+    bearer,
+    login,
+    register,
+    unique_email,
+)
+
+
+async def test_login_answers_the_original_shape(client) -> None:
+    user = await register(client)
+    response = await login(
+        client, user["email"], deviceId="phone-1", deviceName="Ada's phone"
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {
+        "user",
+        "accessToken",
+        "refreshToken",
+        "expiresIn",
+        "tokenType",
+    }
+    assert body["user"] == {
+        "id": user["id"],
+        "email": user["email"],
+        "name": None,
+        "role": "user",
+    }
+    assert body["expiresIn"] == 900 and body["tokenType"] == "Bearer"
+    claims = jwt.decode(body["accessToken"], options={"verify_signature": False})
+    assert claims["sub"] == user["id"] and claims["email"] == user["email"]
+    assert claims["role"] == "user" and claims["deviceId"] == "phone-1"
+    assert claims["iss"] == claims["aud"] == "manacore"
+    assert claims["exp"] - claims["iat"] == 900
+    header = jwt.get_unverified_header(body["accessToken"])
+    assert header["alg"] == "EdDSA" and header["kid"]
+
+
+async def test_login_stores_a_session_with_only_the_refresh_token_hash(client) -> None:
+    user = await register(client)
+    body = (
+        await login(client, user["email"], deviceId="phone-1", deviceName="Phone")
+    ).json()
+    claims = jwt.decode(body["accessToken"], options={"verify_signature": False})
+    session = (
+        await Session.objects()
+        .where(Session.id == uuid.UUID(claims["sessionId"]))
+        .first()
+    )
+    assert session is not None
+    assert session.device_id == "phone-1" and session.device_name == "Phone"
+    assert session.revoked_at is None
+    assert body["refreshToken"] not in session.refresh_token_hash
+    assert len(session.refresh_token_hash) == 64
+    lifetime = session.expires_at - session.created_at
+    assert lifetime.total_seconds() == 7 * 24 * 3600
+    assert session.refresh_token_expires_at == session.expires_at
+
+
+async def test_email_is_trimmed_and_lower_cased(client) -> None:
+    email = unique_email()
+    await register(client, f"  {email.upper()}  ")
+    response = await login(client, f" {email.title()} ")
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["email"] == email
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(client) -> None:
+    user = await register(client)
+    wrong = await login(client, user["email"], "not-the-password-at-all")
+    unknown = await login(client, unique_email(), PASSWORD)
+    assert wrong.status_code == unknown.status_code == 401
+    strip = lambda body: {k: v for k, v in body.items() if k != "timestamp"}  # noqa: E731
+    assert strip(wrong.json()) == strip(unknown.json())
+    assert wrong.json()["code"] == "INVALID_CREDENTIALS"
+    assert wrong.headers.keys() == unknown.headers.keys()
+
+
+async def test_deleted_user_cannot_log_in_or_use_tokens(client) -> None:
+    user = await register(client)
+    tokens = (await login(client, user["email"])).json()
+    await User.update({User.deleted_at: datetime.now(UTC)}).where(
+        User.id == uuid.UUID(user["id"])
+    )
+    response = await login(client, user["email"])
+    assert response.status_code == 401
+    assert response.json()["code"] == "INVALID_CREDENTIALS"
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": tokens["refreshToken"]}
+    )
+    assert refreshed.status_code == 401
+    me = await client.get("/api/v1/auth/me", headers=bearer(tokens["accessToken"]))
+    assert me.status_code == 401
