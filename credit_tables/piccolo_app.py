@@ -1,7 +1,9 @@
 import os
 
-from piccolo.conf.apps import AppConfig
+from piccolo.conf.apps import AppConfig, Command
 
+from .commands.grant import grant
+from .commands.verify import verify
 from .tables import Balance, Package, Purchase, Transaction, UsageStat
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
@@ -12,5 +14,5 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[Balance, Transaction, Package, Purchase, UsageStat],
     migration_dependencies=["auth_tables.piccolo_app"],
-    commands=[],
+    commands=[Command(callable=grant), Command(callable=verify)],
 )

@@ -75,6 +75,14 @@ class Transaction(Table, tablename="transactions", schema="credits"):
     """The ledger: one row per change of a balance, never updated after it
     completes. `balance_before`/`balance_after` are paid + free credits.
 
+    Not in the original: `free_amount` is the part of `amount` that moved free
+    credits (the rest moved paid ones), so a refund can give back exactly what
+    a usage took and each pool is checkable on its own. `balance_version` is
+    the balance's `version` after this row (1, 2, 3 ... per user): it orders a
+    user's ledger, which `created_at` cannot (the time is taken before the
+    balance row is locked), and, unique per user, refuses two writers that
+    both read the same version.
+
     Differs from the original: the idempotency key is unique per user, not
     globally (the original let one user replay another's key), and
     `request_fingerprint` remembers the request body so that the same key
@@ -95,8 +103,10 @@ class Transaction(Table, tablename="transactions", schema="credits"):
         length=16, choices=TransactionStatus, default=TransactionStatus.pending
     )
     amount = Integer(null=False)
+    free_amount = Integer(default=0, null=False)
     balance_before = Integer(null=False)
     balance_after = Integer(null=False)
+    balance_version = Integer(null=True, default=None)
     app_id = Varchar(length=255, null=True, default=None, index=True)
     description = Text(null=True, default=None)
     metadata = JSONB(null=True, default=None)
@@ -120,6 +130,11 @@ class Transaction(Table, tablename="transactions", schema="credits"):
         "balance_before >= 0 AND balance_after >= 0"
     )
     transactions_amount_non_zero = Check("amount <> 0")
+    transactions_free_amount_within_amount = Check(
+        "free_amount BETWEEN LEAST(amount, 0) AND GREATEST(amount, 0)"
+    )
+    transactions_user_balance_version_unique = Unique(["user_id", "balance_version"])
+    transactions_balance_version_positive = Check("balance_version > 0")
 
 
 class Package(Table, tablename="packages", schema="credits"):

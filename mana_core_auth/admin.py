@@ -18,6 +18,7 @@ from auth_tables.tables import (
     VerificationToken,
 )
 from credit_tables.tables import Balance, Package, Purchase, Transaction, UsageStat
+from mana_core_auth.credits.admin_forms import credit_forms
 from mana_core_auth.settings import Settings
 
 
@@ -126,6 +127,7 @@ def table_configs() -> list[TableConfig]:
 def build_admin(settings: Settings) -> ASGIApp:
     return create_admin(
         tables=table_configs(),
+        forms=credit_forms(),
         site_name="Mana Core Auth",
         production=not settings.is_development,
         allowed_hosts=settings.admin_allowed_hosts,

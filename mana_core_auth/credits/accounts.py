@@ -5,22 +5,27 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
+
 from credit_tables.tables import (
     Balance,
     Transaction,
     TransactionStatus,
     TransactionType,
 )
+from mana_core_auth.credits.errors import BalanceNotFound
 from mana_core_auth.settings import Settings
 
 
-async def open_balance(user_id: uuid.UUID, settings: Settings) -> None:
+async def open_balance(
+    user_id: uuid.UUID, settings: Settings, *, now: datetime | None = None
+) -> None:
     """Create the user's balance with the signup bonus and the bonus's ledger
     row (0 → bonus), so the ledger adds up from the first row on.
 
     Call it inside the transaction that creates the user.
     """
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     bonus = settings.credits_signup_bonus
     await Balance.insert(
         Balance(
@@ -31,6 +36,7 @@ async def open_balance(user_id: uuid.UUID, settings: Settings) -> None:
             last_daily_reset_at=now,
             total_earned=bonus,
             total_spent=0,
+            version=1 if bonus > 0 else 0,
             created_at=now,
             updated_at=now,
         )
@@ -42,10 +48,30 @@ async def open_balance(user_id: uuid.UUID, settings: Settings) -> None:
                 type=TransactionType.bonus,
                 status=TransactionStatus.completed,
                 amount=bonus,
+                free_amount=bonus,
                 balance_before=0,
                 balance_after=bonus,
+                balance_version=1,
                 description="Signup bonus",
                 created_at=now,
                 completed_at=now,
             )
         )
+
+
+async def ensure_balance(
+    user_id: uuid.UUID, settings: Settings, *, now: datetime | None = None
+) -> None:
+    """Open a balance for a user who has none: one made by an operator in the
+    admin, or imported from the original service, which opened balances on
+    first read.
+
+    :raises BalanceNotFound: if there is no such user.
+    """
+    try:
+        async with Balance._meta.db.transaction():
+            await open_balance(user_id, settings, now=now)
+    except asyncpg.UniqueViolationError:
+        pass  # opened by a concurrent request
+    except asyncpg.ForeignKeyViolationError as error:
+        raise BalanceNotFound() from error

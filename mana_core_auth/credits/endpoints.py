@@ -2,6 +2,138 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from auth_tables.tables import Role
+from credit_tables.tables import TransactionType
+from mana_core_auth.auth.principal import Principal, require_role
+from mana_core_auth.credits import history
+from mana_core_auth.credits.daily_grant import read_balance
+from mana_core_auth.credits.ledger import utc_date, utc_now
+from mana_core_auth.credits.models import (
+    BalanceResponse,
+    LedgerChangeResponse,
+    PackageResponse,
+    PurchaseResponse,
+    RefundRequest,
+    SpendRequest,
+    TransactionResponse,
+    UsageResponse,
+)
+from mana_core_auth.credits.refunds import refund
+from mana_core_auth.credits.spending import spend
+from mana_core_auth.errors import AppError
+from mana_core_auth.security.tokens import AccessClaims
+from mana_core_auth.settings import Settings
 
 router = APIRouter(prefix="/credits", tags=["credits"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0)]
+MAX_USAGE_DAYS = 366
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.get("/balance", response_model=BalanceResponse)
+async def get_balance(request: Request, principal: Principal) -> BalanceResponse:
+    view = await read_balance(
+        principal.user_id, now=utc_now(), settings=_settings(request)
+    )
+    return BalanceResponse.model_validate(view)
+
+
+@router.post("/use", status_code=201, response_model=LedgerChangeResponse)
+async def use_credits(
+    request: Request, principal: Principal, body: SpendRequest
+) -> LedgerChangeResponse:
+    """Spend the caller's credits. Another app's backend spends for a user
+    with that user's access token. With `idempotencyKey`, a retry returns
+    the first answer and spends nothing."""
+    change = await spend(
+        principal.user_id,
+        amount=body.amount,
+        app_id=body.app_id,
+        description=body.description,
+        metadata=body.metadata,
+        idempotency_key=body.idempotency_key,
+        now=utc_now(),
+        settings=_settings(request),
+    )
+    return LedgerChangeResponse.model_validate(change)
+
+
+@router.get("/transactions", response_model=list[TransactionResponse])
+async def get_transactions(
+    principal: Principal,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    app_id: Annotated[str | None, Query(alias="appId", max_length=255)] = None,
+    type: TransactionType | None = None,
+) -> list[TransactionResponse]:
+    entries = await history.list_transactions(
+        principal.user_id, limit=limit, offset=offset, app_id=app_id, kind=type
+    )
+    return [TransactionResponse.model_validate(entry) for entry in entries]
+
+
+@router.post(
+    "/transactions/{transaction_id}/refund",
+    status_code=201,
+    response_model=LedgerChangeResponse,
+)
+async def refund_transaction(
+    transaction_id: uuid.UUID,
+    body: RefundRequest,
+    principal: Annotated[AccessClaims, require_role(Role.service, Role.admin)],
+) -> LedgerChangeResponse:
+    """Refund a usage once (service or admin tokens only)."""
+    change = await refund(
+        transaction_id,
+        reason=body.reason,
+        refunded_by=f"{principal.role}:{principal.user_id}",
+        now=utc_now(),
+    )
+    return LedgerChangeResponse.model_validate(change)
+
+
+@router.get("/purchases", response_model=list[PurchaseResponse])
+async def get_purchases(
+    principal: Principal, limit: Limit = 50, offset: Offset = 0
+) -> list[PurchaseResponse]:
+    rows = await history.list_purchases(principal.user_id, limit=limit, offset=offset)
+    return [PurchaseResponse.model_validate(row) for row in rows]
+
+
+@router.get("/packages", response_model=list[PackageResponse])
+async def get_packages() -> list[PackageResponse]:
+    rows = await history.list_active_packages()
+    return [PackageResponse.model_validate(row) for row in rows]
+
+
+@router.get("/usage", response_model=list[UsageResponse])
+async def get_usage(
+    principal: Principal,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    app_id: Annotated[str | None, Query(alias="appId", max_length=255)] = None,
+) -> list[UsageResponse]:
+    """The caller's credits used per app and UTC day, `from`..`to`
+    inclusive (default: the last 30 days)."""
+    last_day = to or utc_date(utc_now())
+    first_day = from_ or last_day - timedelta(days=29)
+    if first_day > last_day:
+        raise AppError("`from` is after `to`")
+    if (last_day - first_day).days >= MAX_USAGE_DAYS:
+        raise AppError(f"At most {MAX_USAGE_DAYS} days at a time")
+    rows = await history.usage_per_day(
+        principal.user_id, first_day=first_day, last_day=last_day, app_id=app_id
+    )
+    return [UsageResponse.model_validate(row) for row in rows]

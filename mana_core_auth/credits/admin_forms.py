@@ -1,0 +1,124 @@
+"""Piccolo Admin forms for operators: grant or take away credits, refund a
+usage. Each writes ledger rows through the same services as the API, with
+the operator's admin username in the row's metadata."""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+
+from piccolo_admin.endpoints import FormConfig
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+
+from auth_tables.tables import User
+from credit_tables.tables import TransactionType
+from mana_core_auth.credits.grants import grant
+from mana_core_auth.credits.ledger import utc_now
+from mana_core_auth.credits.refunds import refund
+from mana_core_auth.errors import AppError
+from mana_core_auth.settings import get_settings
+
+GROUP = "Credits"
+
+
+class CreditKind(str, Enum):
+    paid = "paid"
+    free = "free"
+
+
+class GrantCreditsForm(BaseModel):
+    email: str = Field(description="The user's email")
+    amount: int = Field(
+        description="Credits to add; negative takes paid credits away",
+        ge=-1_000_000,
+        le=1_000_000,
+    )
+    credits: CreditKind = Field(
+        default=CreditKind.paid,
+        description="paid: an adjustment row; free: a bonus row (positive only)",
+    )
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Shown in the ledger"
+    )
+
+
+class RefundUsageForm(BaseModel):
+    transaction_id: uuid.UUID = Field(description="Id of the usage transaction")
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Shown in the ledger"
+    )
+
+
+def _operator(request: Request) -> str:
+    return f"admin:{request.user.user.username}"
+
+
+async def grant_credits(request: Request, data: GrantCreditsForm) -> str:
+    user = (
+        await User.select(User.id)
+        .where(User.email == data.email.strip().lower())
+        .first()
+    )
+    if user is None:
+        raise ValueError(f"No user with the email {data.email}")
+    kind = (
+        TransactionType.bonus
+        if data.credits is CreditKind.free
+        else TransactionType.adjustment
+    )
+    try:
+        change = await grant(
+            user["id"],
+            data.amount,
+            reason=data.reason,
+            kind=kind,
+            granted_by=_operator(request),
+            now=utc_now(),
+            settings=get_settings(),
+        )
+    except AppError as error:
+        raise ValueError(error.message) from error
+    new = change.new_balance
+    return (
+        f"{data.amount:+} credits for {data.email}: now paid {new.balance}, "
+        f"free {new.free_credits_remaining} (ledger row {change.transaction.id})"
+    )
+
+
+async def refund_usage(request: Request, data: RefundUsageForm) -> str:
+    try:
+        change = await refund(
+            data.transaction_id,
+            reason=data.reason,
+            refunded_by=_operator(request),
+            now=utc_now(),
+        )
+    except AppError as error:
+        raise ValueError(error.message) from error
+    return (
+        f"Refunded {change.transaction.amount} credits "
+        f"(ledger row {change.transaction.id})"
+    )
+
+
+def credit_forms() -> list[FormConfig]:
+    return [
+        FormConfig(
+            name="Grant credits",
+            pydantic_model=GrantCreditsForm,
+            endpoint=grant_credits,
+            description=(
+                "Add credits to a user, or take paid credits away, with a "
+                "reason recorded in the ledger."
+            ),
+            form_group=GROUP,
+        ),
+        FormConfig(
+            name="Refund usage",
+            pydantic_model=RefundUsageForm,
+            endpoint=refund_usage,
+            description="Give back the credits of one usage transaction, once.",
+            form_group=GROUP,
+        ),
+    ]

@@ -1,0 +1,61 @@
+"""Hand-written SQL on Piccolo's connections: the current transaction's
+connection if one is open, else one from the pool (or a fresh one, as in
+`piccolo` commands, which run without a pool)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+from credit_tables.tables import Balance
+
+
+def engine() -> PostgresEngine:
+    return cast(PostgresEngine, Balance._meta.db)
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    db = engine()
+    transaction = db.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(sql, *args)
+    if db.pool is not None:
+        async with db.pool.acquire() as connection:
+            return await connection.fetch(sql, *args)
+    connection = await db.get_new_connection()
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def fetch_one(sql: str, *args: Any) -> asyncpg.Record | None:
+    rows = await fetch(sql, *args)
+    return rows[0] if rows else None
+
+
+@asynccontextmanager
+async def consistent_snapshot() -> AsyncIterator[asyncpg.Connection]:
+    """A connection whose queries all see one snapshot (read only,
+    repeatable read), so checks across tables agree with each other while
+    writers go on. Inside an open transaction, that transaction's connection."""
+    db = engine()
+    transaction = db.current_transaction.get()
+    if transaction is not None:
+        yield transaction.connection
+        return
+    connection = await (
+        db.pool.acquire() if db.pool is not None else db.get_new_connection()
+    )
+    try:
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            yield connection
+    finally:
+        if db.pool is not None:
+            await db.pool.release(connection)
+        else:
+            await connection.close()
