@@ -3,6 +3,8 @@ and `/api/v1/openapi.json` come from the pydantic models."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from mana_core_auth.auth.endpoints import router as auth_router
@@ -23,6 +25,25 @@ ERROR_RESPONSES = {
 }
 
 
+def _without_validation_422(api: FastAPI) -> None:
+    """FastAPI documents a 422 for every route with a body, but the service
+    answers invalid requests with 400 and the error envelope (documented
+    above); drop the 422s so the description matches what clients get."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return api.openapi_schema or {}
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
 def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api = FastAPI(
         title="Mana Core Auth",
@@ -40,4 +61,5 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.state.tokens = tokens
     api.include_router(auth_router)
     api.include_router(credits_router)
+    _without_validation_422(api)
     return api

@@ -85,7 +85,7 @@ class TokenResponse(ApiModel):
 
 
 class RefreshRequest(ApiModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class ValidateRequest(ApiModel):

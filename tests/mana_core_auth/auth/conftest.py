@@ -77,6 +77,13 @@ async def caller(client: httpx.AsyncClient) -> Caller:
     return await new_caller(client)
 
 
+def unique_ip() -> str:
+    """An address from the documentation range, so that each test has its
+    own rate-limit counters."""
+    value = uuid.uuid4().int
+    return f"198.{18 + value % 2}.{value >> 8 & 255}.{value >> 16 & 255}"
+
+
 LimitedClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
@@ -86,12 +93,16 @@ def limited_client(client: httpx.AsyncClient) -> LimitedClient:
     limits). Its lifespan is not run: it shares the first app's pool."""
 
     @asynccontextmanager
-    async def build(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async def build(
+        peer: str = "127.0.0.1", **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
         from main import create_app
         from mana_core_auth.settings import Settings
 
         app = create_app(Settings(**overrides))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        transport = httpx.ASGITransport(
+            app=app, raise_app_exceptions=False, client=(peer, 40000)
+        )
         async with httpx.AsyncClient(
             transport=transport, base_url="http://testserver"
         ) as http:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import bcrypt
 import jwt
 
-from auth_tables.tables import Session, User
+from auth_tables.tables import Password, Session, User
 from tests.mana_core_auth.auth.conftest import (
     PASSWORD,
     bearer,
@@ -102,3 +103,35 @@ async def test_deleted_user_cannot_log_in_or_use_tokens(client) -> None:
     assert refreshed.status_code == 401
     me = await client.get("/api/v1/auth/me", headers=bearer(tokens["accessToken"]))
     assert me.status_code == 401
+
+
+async def test_bcrypt_password_from_the_original_logs_in_and_is_upgraded(
+    client,
+) -> None:
+    user = await register(client)
+    user_id = uuid.UUID(user["id"])
+    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    await Password.update({Password.hashed_password: legacy}).where(
+        Password.user == user_id
+    )
+    assert (
+        await login(client, user["email"], "wrong-password-here")
+    ).status_code == 401
+    assert await _stored_hash(user_id) == legacy
+
+    assert (await login(client, user["email"])).status_code == 200
+    upgraded = await _stored_hash(user_id)
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert (await login(client, user["email"])).status_code == 200
+    assert await _stored_hash(user_id) == upgraded
+
+
+async def _stored_hash(user_id: uuid.UUID) -> str:
+    row = (
+        await Password.select(Password.hashed_password)
+        .where(Password.user == user_id)
+        .first()
+    )
+    assert row is not None
+    hashed: str = row["hashed_password"]
+    return hashed

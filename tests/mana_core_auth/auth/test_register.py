@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
-from auth_tables.tables import Password, SecurityEvent, SecurityEventType
+import pytest
+
+from auth_tables.tables import Password, SecurityEvent, SecurityEventType, User
 from credit_tables.tables import Balance, Transaction
-from tests.mana_core_auth.auth.conftest import PASSWORD, register, unique_email
+from tests.mana_core_auth.auth.conftest import PASSWORD, login, register, unique_email
 
 
 async def test_register_answers_the_original_shape(client) -> None:
@@ -36,3 +39,91 @@ async def test_register_creates_password_balance_bonus_and_event(client) -> None
         SecurityEvent.user == user_id
     )
     assert events == [{"event_type": SecurityEventType.register.value}]
+
+
+async def test_existing_email_is_409_whatever_its_case(client) -> None:
+    email = unique_email()
+    await register(client, email)
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "EMAIL_TAKEN" and body["statusCode"] == 409
+
+
+async def test_sixteen_concurrent_registrations_of_one_email(client) -> None:
+    email = unique_email("race")
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+            )
+            for _ in range(16)
+        )
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 15
+    assert await User.count().where(User.email == email) == 1
+    user = await User.objects().where(User.email == email).first()
+    assert user is not None
+    assert await Balance.count().where(Balance.user == user.id) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "ada@", "password": PASSWORD}, "email"),
+        ({"email": unique_email(), "password": "elevenchars"}, "password"),
+        ({"email": unique_email(), "password": "x" * 129}, "password"),
+        ({"email": unique_email(), "password": PASSWORD, "name": "n" * 256}, "name"),
+        ({"email": unique_email(), "password": PASSWORD, "role": "admin"}, "role"),
+        ({"email": unique_email()}, "password"),
+    ],
+)
+async def test_invalid_registrations_are_400_with_the_field(
+    client, body, field
+) -> None:
+    response = await client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["code"] == "VALIDATION_FAILED"
+    assert [item["field"] for item in error["errors"]] == [field]
+
+
+async def test_password_lengths_are_counted_as_typed(client) -> None:
+    # 12 characters of which 11 are not space: accepted, and kept as typed.
+    password = " quiet-lamp "
+    email = unique_email()
+    await register(client, email, password)
+    assert (await login(client, email, password)).status_code == 200
+    assert (await login(client, email, password.strip())).status_code == 401
+    # 128 characters (256 bytes in UTF-8): accepted.
+    long_password = "ü" * 64 + "staple-horse-" * 4 + "x" * 12
+    assert len(long_password) == 128
+    await register(client, unique_email(), long_password)
+
+
+@pytest.mark.parametrize(
+    "password", ["password1234", "Qwerty123456", "1q2w3e4r5t6y", "monkey!!!!!!!!"]
+)
+async def test_common_passwords_are_refused(client, password) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": unique_email(), "password": password}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "WEAK_PASSWORD"
+
+
+async def test_unknown_content_type_and_broken_json_are_400_not_500(client) -> None:
+    broken = await client.post(
+        "/api/v1/auth/register",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    form = await client.post(
+        "/api/v1/auth/register", data={"email": unique_email(), "password": PASSWORD}
+    )
+    assert broken.status_code == 400 and form.status_code == 400
+    assert broken.json()["code"] == form.json()["code"] == "VALIDATION_FAILED"

@@ -1,0 +1,53 @@
+"""Which address a request is counted against."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.requests import Request
+
+from mana_core_auth.auth.client_ip import client_info, client_ip
+
+
+def _request(peer: str | None, *forwarded: str, user_agent: str = "") -> Request:
+    headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+    if user_agent:
+        headers.append((b"user-agent", user_agent.encode()))
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": headers,
+            "client": (peer, 1234) if peer else None,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("203.0.113.9", (), "127.0.0.1", "203.0.113.9"),
+        ("203.0.113.9", ("198.51.100.1",), "127.0.0.1", "203.0.113.9"),
+        ("127.0.0.1", ("198.51.100.1",), "127.0.0.1", "198.51.100.1"),
+        # The client may prepend anything; only the proxies' own entries count.
+        ("127.0.0.1", ("6.6.6.6, 198.51.100.1",), "127.0.0.1", "198.51.100.1"),
+        (
+            "10.0.0.2",
+            ("6.6.6.6, 198.51.100.1, 10.0.0.3",),
+            "10.0.0.0/8",
+            "198.51.100.1",
+        ),
+        ("10.0.0.2", ("6.6.6.6", "198.51.100.1"), "10.0.0.0/8", "198.51.100.1"),
+        ("10.0.0.2", ("garbage",), "10.0.0.0/8", "10.0.0.2"),
+        ("10.0.0.2", ("198.51.100.1",), "*", "198.51.100.1"),
+        ("::1", ("2001:db8::7",), "::1", "2001:db8::7"),
+        (None, ("198.51.100.1",), "*", None),
+    ],
+)
+def test_client_ip(peer, forwarded, trusted, expected) -> None:
+    assert client_ip(_request(peer, *forwarded), trusted) == expected
+
+
+def test_user_agent_is_kept_short() -> None:
+    info = client_info(_request("127.0.0.1", user_agent="x" * 5000), "127.0.0.1")
+    assert info.user_agent == "x" * 512
