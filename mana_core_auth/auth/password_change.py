@@ -38,17 +38,19 @@ async def change_password(
         raise WeakPassword()
     limits = login_limits(email, client, settings)
     await count_attempt(*limits)
-    stored_hash = (
+    row = (
         await Password.select(Password.hashed_password)
         .where(Password.user == user_id)
         .first()
     )
-    if (
-        stored_hash is None
-        or not (
-            await verify_password(current_password, stored_hash["hashed_password"])
-        ).valid
-    ):
+    stored_hash = row["hashed_password"] if row else ""
+    if not (await verify_password(current_password, stored_hash)).valid:
+        await record_event(
+            SecurityEventType.login_failed,
+            user_id=user_id,
+            client=client,
+            reason="wrong_current_password",
+        )
         raise InvalidCurrentPassword()
     await forgive(*limits)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -51,6 +52,27 @@ async def test_refresh_answers_like_login_and_rotates(client, caller: Caller) ->
     assert new.expires_at == old.expires_at  # refreshing does not extend the family
     me = await client.get("/api/v1/auth/me", headers=bearer(body["accessToken"]))
     assert me.status_code == 200
+
+
+async def test_refresh_tokens_carry_at_least_128_random_bits(caller) -> None:
+    # URL-safe base64: 6 bits per character.
+    assert len(caller.refresh_token) * 6 >= 128
+    assert len(set(caller.refresh_token)) > 16
+
+
+async def test_expired_refresh_token_is_refused_without_alarm(client, caller) -> None:
+    session_id = _session_id(caller.access_token)
+    await Session.update(
+        {Session.refresh_token_expires_at: datetime.now(UTC) - timedelta(seconds=1)}
+    ).where(Session.id == session_id)
+    response = await _refresh(client, caller.refresh_token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "INVALID_REFRESH_TOKEN"
+    reuse = await SecurityEvent.count().where(
+        (SecurityEvent.user == uuid.UUID(caller.id))
+        & (SecurityEvent.event_type == SecurityEventType.refresh_token_reuse)
+    )
+    assert reuse == 0
 
 
 async def test_unknown_refresh_token_is_refused(client) -> None:

@@ -127,3 +127,23 @@ async def test_unknown_content_type_and_broken_json_are_400_not_500(client) -> N
     )
     assert broken.status_code == 400 and form.status_code == 400
     assert broken.json()["code"] == form.json()["code"] == "VALIDATION_FAILED"
+
+
+async def test_registration_is_one_transaction(client, monkeypatch) -> None:
+    """If the balance cannot be opened, no user or password is left behind."""
+    from mana_core_auth.auth import registration
+
+    async def broken_open_balance(user_id, settings) -> None:
+        raise RuntimeError("balance table unavailable")
+
+    monkeypatch.setattr(registration, "open_balance", broken_open_balance)
+    email = unique_email()
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 500
+    assert response.json()["code"] == "INTERNAL_ERROR"
+    assert "balance table" not in response.text
+    assert not await User.exists().where(User.email == email)
+    monkeypatch.undo()
+    await register(client, email)

@@ -163,6 +163,15 @@ async def test_change_password_needs_the_current_one(client, caller) -> None:
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_CURRENT_PASSWORD"
     assert (await login(client, caller.email, PASSWORD)).status_code == 200
+    failures = (
+        await SecurityEvent.select(SecurityEvent.metadata)
+        .where(
+            (SecurityEvent.user == uuid.UUID(caller.id))
+            & (SecurityEvent.event_type == SecurityEventType.login_failed)
+        )
+        .output(load_json=True)
+    )
+    assert failures == [{"metadata": {"reason": "wrong_current_password"}}]
 
 
 async def test_change_password_refuses_common_and_short_ones(client, caller) -> None:
