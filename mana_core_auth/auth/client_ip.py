@@ -43,9 +43,12 @@ def trusted_networks(forwarded_allow_ips: str) -> tuple[Network, ...] | None:
 
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(address.strip())
+        parsed = ipaddress.ip_address(address.strip())
     except ValueError:
         return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.scope_id:
+        return None  # "fe80::1%<anything>" is no client address
+    return parsed
 
 
 def _is_trusted(

@@ -13,6 +13,16 @@ from mana_core_auth.schemas import ApiModel
 from mana_core_auth.security.password_policy import MAX_LENGTH, MIN_LENGTH
 
 
+def _without_nul(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail there.
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_without_nul)
+
+
 def _trim_and_lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -29,6 +39,7 @@ def _validate_email(value: str) -> str:
 NormalizedEmail = Annotated[
     str,
     BeforeValidator(_trim_and_lower),
+    NoNul,
     Field(min_length=1, max_length=320, examples=["ada@example.com"]),
 ]
 # At registration the address must also be well-formed (no DNS look-up).
@@ -46,13 +57,13 @@ NewPassword = Annotated[
 # Accounts carried over from the original may have shorter passwords.
 GivenPassword = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 
-DeviceField = Annotated[str | None, Field(default=None, max_length=255)]
+DeviceField = Annotated[str | None, Field(default=None, max_length=255), NoNul]
 
 
 class RegisterRequest(ApiModel):
     email: NewEmail
     password: NewPassword
-    name: Annotated[str | None, Field(default=None, max_length=255)]
+    name: Annotated[str | None, Field(default=None, max_length=255), NoNul]
 
 
 class RegisteredUser(ApiModel):

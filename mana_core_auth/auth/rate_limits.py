@@ -3,7 +3,11 @@ and replica.
 
 An attempt is counted before it is judged (`count_attempt`): concurrent
 attempts cannot all slip in under the limit. Attempts that should not count,
-such as a successful login, are handed back with `forgive`.
+such as a successful login, are handed back with `forgive`. So a limit also
+caps attempts in flight at once: a burst of more logins to one account than
+its limit is partly refused even if every password is right.
+
+Rows stay after their window ends and start over at the next hit.
 """
 
 from __future__ import annotations

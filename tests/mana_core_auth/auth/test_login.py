@@ -135,3 +135,13 @@ async def _stored_hash(user_id: uuid.UUID) -> str:
     assert row is not None
     hashed: str = row["hashed_password"]
     return hashed
+
+
+async def test_text_postgresql_cannot_store_is_400_not_500(client) -> None:
+    for body in (
+        {"email": "a\x00@example.com", "password": PASSWORD},
+        {"email": unique_email(), "password": PASSWORD, "deviceName": "\x00"},
+    ):
+        response = await client.post("/api/v1/auth/login", json=body)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "VALIDATION_FAILED"

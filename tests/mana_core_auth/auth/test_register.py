@@ -80,6 +80,7 @@ async def test_sixteen_concurrent_registrations_of_one_email(client) -> None:
         ({"email": unique_email(), "password": PASSWORD, "name": "n" * 256}, "name"),
         ({"email": unique_email(), "password": PASSWORD, "role": "admin"}, "role"),
         ({"email": unique_email()}, "password"),
+        ({"email": unique_email(), "password": PASSWORD, "name": "a\x00b"}, "name"),
     ],
 )
 async def test_invalid_registrations_are_400_with_the_field(
