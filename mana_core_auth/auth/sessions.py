@@ -165,11 +165,16 @@ async def _detect_reuse(token_hash: str, client: ClientInfo) -> None:
 
 
 async def revoke_session(session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-    """End one of the user's live sessions; False if there is none such."""
+    """End the user's session that `session_id` belongs to: the family of
+    that row, so an id listed before a refresh still ends that device's
+    session. False if the user has no live session there."""
+    family = Session.select(Session.family_id).where(
+        (Session.id == session_id) & (Session.user == user_id)
+    )
     revoked = await (
         Session.update({Session.revoked_at: datetime.now(UTC)})
         .where(
-            (Session.id == session_id)
+            Session.family_id.is_in(family)
             & (Session.user == user_id)
             & Session.revoked_at.is_null()
         )

@@ -129,6 +129,27 @@ async def test_deleting_a_session_ends_only_that_one(client, caller) -> None:
     assert again.json()["code"] == "NOT_FOUND"
 
 
+async def test_an_id_listed_before_a_refresh_still_ends_that_session(
+    client, caller
+) -> None:
+    other = await _second_login(client, caller, "tablet")
+    listed_id = _session_id(other["accessToken"])
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": other["refreshToken"]}
+    )
+    assert refreshed.status_code == 200
+    response = await client.delete(
+        f"/api/v1/auth/sessions/{listed_id}", headers=caller.headers
+    )
+    assert response.status_code == 200
+    fresh = refreshed.json()
+    assert (await _validate(client, fresh["accessToken"])).json()["valid"] is False
+    again = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": fresh["refreshToken"]}
+    )
+    assert again.status_code == 401
+
+
 async def test_a_session_of_someone_else_cannot_be_deleted(client, caller) -> None:
     from tests.mana_core_auth.auth.conftest import new_caller
 
