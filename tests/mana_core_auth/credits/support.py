@@ -39,6 +39,7 @@ def main_app() -> Any:
 async def create_user(
     *,
     signup_bonus: int | None = None,
+    daily_free: int | None = None,
     role: Role = Role.user,
     with_balance: bool = True,
 ) -> CreditUser:
@@ -48,6 +49,8 @@ async def create_user(
     settings: Settings = app.state.settings
     if signup_bonus is not None:
         settings = settings.model_copy(update={"credits_signup_bonus": signup_bonus})
+    if daily_free is not None:
+        settings = settings.model_copy(update={"credits_daily_free": daily_free})
     email = f"credits-{uuid.uuid4().hex[:12]}@example.com"
     user = User(email=email, role=role)
     now = datetime.now(UTC)
