@@ -24,7 +24,7 @@ async def session_is_live(claims: AccessClaims) -> bool:
     """The token's session is neither revoked nor expired and its user is
     not deleted. Checked on every request, so logout takes effect at once."""
     return await Session.exists().where(
-        (Session.id == claims.session_id)
+        (Session.family_id == claims.session_id)
         & (Session.user == claims.user_id)
         & Session.revoked_at.is_null()
         & (Session.expires_at > datetime.now(UTC))

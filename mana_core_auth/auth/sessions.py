@@ -1,8 +1,11 @@
 """Sessions and their refresh tokens: start, rotate, revoke, list.
 
-A login starts a session family. Each refresh revokes the presented row and
-inserts its successor with the same `family_id`; the family keeps the expiry
-of its login (a 7-day absolute life: refreshing does not extend it).
+A login starts a session: a family of rows, one per refresh token. Each
+refresh revokes the presented row and inserts its successor with the same
+`family_id`; the family keeps the expiry of its login (a 7-day absolute life:
+refreshing does not extend it). The family id is the session's id for
+clients: access tokens carry it as `sessionId`, so an access token stays
+valid across a refresh until it expires, and ends with its session.
 Presenting a refresh token that was already rotated means two parties hold
 the family's tokens, so the whole family ends (reuse detection).
 """
@@ -23,6 +26,7 @@ from mana_core_auth.security.tokens import hash_token, new_refresh_token
 
 @dataclass(frozen=True)
 class IssuedSession:
+    # The family id: what clients know as the session's id.
     id: uuid.UUID
     user_id: uuid.UUID
     device_id: str | None
@@ -80,7 +84,7 @@ async def _insert_session(
         )
     )
     return IssuedSession(
-        id=session_id,
+        id=family_id,
         user_id=user_id,
         device_id=device_id,
         refresh_token=refresh_token,
@@ -165,16 +169,12 @@ async def _detect_reuse(token_hash: str, client: ClientInfo) -> None:
 
 
 async def revoke_session(session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-    """End the user's session that `session_id` belongs to: the family of
-    that row, so an id listed before a refresh still ends that device's
-    session. False if the user has no live session there."""
-    family = Session.select(Session.family_id).where(
-        (Session.id == session_id) & (Session.user == user_id)
-    )
+    """End the user's session `session_id` (a family). False if the user has
+    no live session with that id."""
     revoked = await (
         Session.update({Session.revoked_at: datetime.now(UTC)})
         .where(
-            Session.family_id.is_in(family)
+            (Session.family_id == session_id)
             & (Session.user == user_id)
             & Session.revoked_at.is_null()
         )
@@ -186,10 +186,11 @@ async def revoke_session(session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
 async def revoke_user_sessions(
     user_id: uuid.UUID, *, keep: uuid.UUID | None = None
 ) -> int:
-    """End every live session of the user, except `keep`; how many ended."""
+    """End every live session of the user, except session `keep`; how many
+    ended."""
     where = (Session.user == user_id) & Session.revoked_at.is_null()
     if keep is not None:
-        where &= Session.id != keep
+        where &= Session.family_id != keep
     revoked = await (
         Session.update({Session.revoked_at: datetime.now(UTC)})
         .where(where)
@@ -201,7 +202,7 @@ async def revoke_user_sessions(
 async def live_sessions(user_id: uuid.UUID) -> list[dict[str, Any]]:
     return await (
         Session.select(
-            Session.id,
+            Session.family_id.as_alias("id"),
             Session.device_id,
             Session.device_name,
             Session.ip_address,

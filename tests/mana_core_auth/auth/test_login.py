@@ -56,7 +56,7 @@ async def test_login_stores_a_session_with_only_the_refresh_token_hash(client) -
     claims = jwt.decode(body["accessToken"], options={"verify_signature": False})
     session = (
         await Session.objects()
-        .where(Session.id == uuid.UUID(claims["sessionId"]))
+        .where(Session.family_id == uuid.UUID(claims["sessionId"]))
         .first()
     )
     assert session is not None

@@ -65,7 +65,7 @@ async def test_logout_revokes_the_session(client, caller) -> None:
     assert refreshed.status_code == 401
     session = (
         await Session.objects()
-        .where(Session.id == uuid.UUID(_session_id(caller.access_token)))
+        .where(Session.family_id == uuid.UUID(_session_id(caller.access_token)))
         .first()
     )
     assert session is not None and session.revoked_at is not None

@@ -70,7 +70,7 @@ async def create_user(
         user_id=user.id,
         email=email,
         role=role.value,
-        session_id=session.id,
+        session_id=session.family_id,
         device_id=None,
         email_verified=True,
     )
