@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from .tables import (
     Account,
+    OutboxMessage,
     Password,
     RateLimitCounter,
     SecurityEvent,
@@ -28,6 +29,7 @@ APP_CONFIG = AppConfig(
         TwoFactorAuth,
         SecurityEvent,
         RateLimitCounter,
+        OutboxMessage,
     ],
     migration_dependencies=[],
     commands=[],
