@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -27,10 +27,19 @@ from mana_core_auth.credits.models import (
 from mana_core_auth.credits.refunds import refund
 from mana_core_auth.credits.spending import spend
 from mana_core_auth.errors import AppError
+from mana_core_auth.schemas import ErrorResponse
 from mana_core_auth.security.tokens import AccessClaims
 from mana_core_auth.settings import Settings
 
 router = APIRouter(prefix="/credits", tags=["credits"])
+
+
+def _documented(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ErrorResponse, "description": description}
+        for status, description in answers
+    }
+
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]
@@ -50,7 +59,15 @@ async def get_balance(request: Request, principal: Principal) -> BalanceResponse
     return BalanceResponse.model_validate(view)
 
 
-@router.post("/use", status_code=201, response_model=LedgerChangeResponse)
+@router.post(
+    "/use",
+    status_code=201,
+    response_model=LedgerChangeResponse,
+    responses=_documented(
+        (400, "Invalid request, or `INSUFFICIENT_CREDITS`: Insufficient credits"),
+        (422, "`IDEMPOTENCY_KEY_REUSED`: the key was used with another body"),
+    ),
+)
 async def use_credits(
     request: Request, principal: Principal, body: SpendRequest
 ) -> LedgerChangeResponse:
@@ -88,6 +105,12 @@ async def get_transactions(
     "/transactions/{transaction_id}/refund",
     status_code=201,
     response_model=LedgerChangeResponse,
+    responses=_documented(
+        (400, "Invalid request, or `NOT_REFUNDABLE`: not a completed usage"),
+        (403, "Not a service or admin token"),
+        (404, "`TRANSACTION_NOT_FOUND`"),
+        (409, "`ALREADY_REFUNDED`"),
+    ),
 )
 async def refund_transaction(
     transaction_id: uuid.UUID,
