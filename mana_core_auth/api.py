@@ -28,7 +28,8 @@ ERROR_RESPONSES = {
 def _without_validation_422(api: FastAPI) -> None:
     """FastAPI documents a 422 for every route with a body, but the service
     answers invalid requests with 400 and the error envelope (documented
-    above); drop the 422s so the description matches what clients get."""
+    above); drop those 422s so the description matches what clients get.
+    A route's own 422 (e.g. a reused idempotency key) stays."""
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
@@ -36,7 +37,9 @@ def _without_validation_422(api: FastAPI) -> None:
             schema = generate()
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
-                    operation.get("responses", {}).pop("422", None)
+                    responses = operation.get("responses", {})
+                    if "HTTPValidationError" in str(responses.get("422", "")):
+                        del responses["422"]
             for name in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(name, None)
         return api.openapi_schema or {}
