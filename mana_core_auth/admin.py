@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from piccolo.columns import Column
 from piccolo_admin.endpoints import TableConfig, create_admin
-from piccolo_api.crud.endpoints import OrderBy
+from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
+from piccolo_api.crud.validators import Validators
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from auth_tables.tables import (
@@ -24,6 +27,25 @@ from mana_core_auth.settings import Settings
 
 def _newest_first(column: Column) -> list[OrderBy]:
     return [OrderBy(column, ascending=False)]
+
+
+def _refuse_ledger_edits(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+    raise HTTPException(
+        status_code=405,
+        detail="Balances and ledger rows change only through the Grant credits "
+        "and Refund forms, so that every change has its ledger row.",
+    )
+
+
+# Balances and the ledger are read-only in the table views: a hand edit would
+# break "balance = sum of the ledger"; the credit forms write both together.
+LEDGER_READ_ONLY = Validators(
+    post_single=[_refuse_ledger_edits],
+    put_single=[_refuse_ledger_edits],
+    patch_single=[_refuse_ledger_edits],
+    delete_single=[_refuse_ledger_edits],
+    delete_all=[_refuse_ledger_edits],
+)
 
 
 def table_configs() -> list[TableConfig]:
@@ -87,12 +109,14 @@ def table_configs() -> list[TableConfig]:
         TableConfig(RateLimitCounter, menu_group=accounts),
         TableConfig(
             Balance,
+            validators=LEDGER_READ_ONLY,
             visible_filters=[Balance.user],
             order_by=_newest_first(Balance.updated_at),
             menu_group=credits,
         ),
         TableConfig(
             Transaction,
+            validators=LEDGER_READ_ONLY,
             exclude_visible_columns=[Transaction.request_fingerprint],
             visible_filters=[
                 Transaction.user,

@@ -10,6 +10,9 @@ import pytest
 from piccolo.apps.user.tables import BaseUser
 
 from auth_tables.tables import Password, User
+from credit_tables.tables import Balance, Transaction
+from mana_core_auth.credits.accounts import open_balance
+from mana_core_auth.settings import get_settings
 
 ADMIN_TABLES = {
     "users",
@@ -120,3 +123,33 @@ async def test_password_hashes_are_never_shown(admin_client) -> None:
     )
     assert response.status_code == 200
     assert "secret-hash" not in response.text
+
+
+async def test_balances_and_ledger_rows_cannot_be_edited_by_hand(admin_client) -> None:
+    user = User(email=f"{uuid.uuid4().hex}@example.com")
+    await user.save()
+    csrf = {
+        "X-CSRFToken": admin_client.cookies.get("csrftoken"),
+        "Referer": f"{admin_client.base_url}/admin/",
+    }
+    created = await admin_client.post(
+        "/admin/api/tables/balances/",
+        json={"user": str(user.id), "balance": 1_000_000},
+        headers=csrf,
+    )
+    assert created.status_code == 405
+    assert "Grant credits" in created.text
+    assert not await Balance.exists().where(Balance.user == user.id)
+
+    await open_balance(user.id, get_settings())
+    bonus = (
+        await Transaction.select(Transaction.id)
+        .where(Transaction.user == user.id)
+        .first()
+    )
+    assert bonus is not None
+    deleted = await admin_client.delete(
+        f"/admin/api/tables/transactions/{bonus['id']}/", headers=csrf
+    )
+    assert deleted.status_code == 405
+    assert await Transaction.exists().where(Transaction.id == bonus["id"])
