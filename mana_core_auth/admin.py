@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from auth_tables.tables import (
     Account,
+    OutboxMessage,
     Password,
     RateLimitCounter,
     SecurityEvent,
@@ -107,6 +108,20 @@ def table_configs() -> list[TableConfig]:
             menu_group=accounts,
         ),
         TableConfig(RateLimitCounter, menu_group=accounts),
+        TableConfig(
+            # Mail kept instead of sent (no SMTP_HOST); its links work, so
+            # only operators see it.
+            OutboxMessage,
+            visible_columns=[
+                OutboxMessage.created_at,
+                OutboxMessage.recipient,
+                OutboxMessage.subject,
+            ],
+            visible_filters=[OutboxMessage.recipient],
+            order_by=_newest_first(OutboxMessage.created_at),
+            link_column=OutboxMessage.subject,
+            menu_group=accounts,
+        ),
         TableConfig(
             Balance,
             validators=LEDGER_READ_ONLY,

@@ -7,11 +7,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from mana_core_auth.auth.account_endpoints import router as account_router
 from mana_core_auth.auth.endpoints import router as auth_router
+from mana_core_auth.auth.two_factor_endpoints import router as two_factor_router
 from mana_core_auth.credits.endpoints import router as credits_router
+from mana_core_auth.email.mailer import build_mailer
 from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.schemas import ErrorResponse
 from mana_core_auth.security.tokens import TokenService
+from mana_core_auth.security.two_factor_keys import load_two_factor_keys
 from mana_core_auth.settings import Settings
 
 ERROR_RESPONSES = {
@@ -62,7 +66,11 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     # so that several apps with different settings can share one process.
     api.state.settings = settings
     api.state.tokens = tokens
+    api.state.mailer = build_mailer(settings)
+    api.state.two_factor_keys = load_two_factor_keys(settings)
     api.include_router(auth_router)
+    api.include_router(account_router)
+    api.include_router(two_factor_router)
     api.include_router(credits_router)
     _without_validation_422(api)
     return api

@@ -69,10 +69,40 @@ class WeakPassword(AppError):
     message = "This password is too common; choose another"
 
 
+class InvalidLinkToken(AppError):
+    """An email-verification or password-reset token that is unknown,
+    used, superseded by a newer one, or expired."""
+
+    code = "INVALID_OR_EXPIRED_TOKEN"
+    message = "This link is invalid or has expired"
+
+
+class InvalidTwoFactorCode(AppError):
+    code = "INVALID_TWO_FACTOR_CODE"
+    message = "The code is not correct"
+
+
+class TwoFactorLoginFailed(Unauthorized):
+    """A wrong, used or replayed code while completing a login."""
+
+    code = "INVALID_TWO_FACTOR_CODE"
+    message = "The code is not correct"
+
+
+class InvalidTwoFactorChallenge(Unauthorized):
+    code = "INVALID_TWO_FACTOR_CHALLENGE"
+    message = "The login challenge is invalid or has expired; log in again"
+
+
 class Forbidden(AppError):
     status_code = 403
     code = "FORBIDDEN"
     message = "Forbidden"
+
+
+class EmailNotVerified(Forbidden):
+    code = "EMAIL_NOT_VERIFIED"
+    message = "Verify your email address before logging in"
 
 
 class NotFound(AppError):
@@ -90,6 +120,21 @@ class Conflict(AppError):
 class EmailTaken(Conflict):
     code = "EMAIL_TAKEN"
     message = "An account with this email already exists"
+
+
+class TwoFactorAlreadyEnabled(Conflict):
+    code = "TWO_FACTOR_ALREADY_ENABLED"
+    message = "Two-factor authentication is already on"
+
+
+class TwoFactorNotSetUp(Conflict):
+    code = "TWO_FACTOR_NOT_SET_UP"
+    message = "Start with /auth/2fa/setup"
+
+
+class TwoFactorNotEnabled(Conflict):
+    code = "TWO_FACTOR_NOT_ENABLED"
+    message = "Two-factor authentication is off"
 
 
 class TooManyRequests(AppError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +67,30 @@ class Settings(BaseSettings):
     credits_signup_bonus: int = 150
     credits_daily_free: int = 5
 
+    # Outgoing mail. Without SMTP_HOST it is kept in the outbox table instead.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Mana Core <no-reply@localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+    # Links in mail point to the app the request names (`appId`), else here.
+    public_urls: dict[str, str] = Field(default_factory=dict)
+    default_public_url: str = "http://localhost:3000"
+
+    require_verified_email: bool = False
+    email_verification_ttl_seconds: int = 24 * 3600
+    password_reset_ttl_seconds: int = 3600
+    rate_limit_email_per_address: int = 5
+    rate_limit_email_per_ip: int = 30
+    rate_limit_email_window_seconds: int = 3600
+
+    # Fernet key (32 url-safe base64 bytes) encrypting TOTP secrets at rest.
+    totp_encryption_key: SecretStr | None = None
+    totp_issuer: str = "Mana Core"
+    two_factor_challenge_ttl_seconds: int = 300
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
@@ -89,12 +115,21 @@ class Settings(BaseSettings):
                 missing.append("JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE")
             if not self.admin_allowed_hosts:
                 missing.append("ADMIN_ALLOWED_HOSTS")
+            if self.totp_encryption_key is None:
+                missing.append("TOTP_ENCRYPTION_KEY")
             if missing:
                 raise ValueError(
                     "production needs explicit settings: " + ", ".join(missing)
                 )
         if self.jwt_algorithm not in ("EdDSA", "RS256"):
             raise ValueError("JWT_ALGORITHM must be EdDSA or RS256")
+        for url in [self.default_public_url, *self.public_urls.values()]:
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(
+                    "PUBLIC_URLS and DEFAULT_PUBLIC_URL must be http(s) URLs"
+                )
+        if self.totp_encryption_key is not None:
+            _check_fernet_key(self.totp_encryption_key.get_secret_value())
         return self
 
     @property
@@ -104,6 +139,24 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
+
+    @property
+    def sends_mail(self) -> bool:
+        """SMTP is configured; otherwise mail goes to the outbox table."""
+        return self.smtp_host is not None
+
+
+def _check_fernet_key(key: str) -> None:
+    try:
+        decoded = base64.urlsafe_b64decode(key.encode())
+    except (ValueError, binascii.Error):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ValueError(
+            "TOTP_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes; make "
+            "one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        )
 
 
 @lru_cache(maxsize=1)

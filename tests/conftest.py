@@ -18,6 +18,8 @@ from tests.database import create_database, drop_database, migrate, server_url
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from cryptography.fernet import Fernet
+
     from mana_core_auth.security.keys import generate_private_key, private_key_pem
 
     server = server_url()
@@ -32,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(
         "JWT_PRIVATE_KEY", private_key_pem(generate_private_key("EdDSA")).decode()
     )
+    os.environ.setdefault("TOTP_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    os.environ.setdefault("RATE_LIMIT_EMAIL_PER_IP", "1000000")
     result = migrate(url)
     if result.returncode != 0:
         raise pytest.UsageError(

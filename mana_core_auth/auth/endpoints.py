@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, status
 
 from auth_tables.tables import User
 from mana_core_auth.auth import logout, sessions
-from mana_core_auth.auth.client_ip import ClientInfo, client_info
+from mana_core_auth.auth.dependencies import (
+    AppMailer,
+    AppSettings,
+    Client,
+    Keys,
+    Tokens,
+    error_responses,
+)
+from mana_core_auth.auth.email_requests import run_mail_job
+from mana_core_auth.auth.email_verification import send_verification_email
 from mana_core_auth.auth.grants import Account, Grant, grant, load_account
-from mana_core_auth.auth.login import log_in
+from mana_core_auth.auth.login import LoggedIn, log_in
 from mana_core_auth.auth.models import (
     ChangePasswordRequest,
     LoginRequest,
@@ -23,43 +31,21 @@ from mana_core_auth.auth.models import (
     SessionList,
     SessionsEnded,
     TokenResponse,
+    TwoFactorChallengeResponse,
     UserSummary,
     ValidateRequest,
     ValidateResponse,
 )
 from mana_core_auth.auth.password_change import change_password
-from mana_core_auth.auth.principal import Principal, authenticate, get_token_service
+from mana_core_auth.auth.principal import Principal, authenticate
 from mana_core_auth.auth.registration import register
 from mana_core_auth.errors import Unauthorized
-from mana_core_auth.schemas import ErrorResponse, MessageResponse
-from mana_core_auth.security.tokens import TokenService
-from mana_core_auth.settings import Settings
+from mana_core_auth.schemas import MessageResponse
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_client(
-    request: Request, settings: Annotated[Settings, Depends(get_settings)]
-) -> ClientInfo:
-    return client_info(request, settings.forwarded_allow_ips)
-
-
-AppSettings = Annotated[Settings, Depends(get_settings)]
-Client = Annotated[ClientInfo, Depends(get_client)]
-Tokens = Annotated[TokenService, Depends(get_token_service)]
-
-
-def _error(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
-    """An error answer of one route, beyond those every route documents."""
-    return {status_code: {"model": ErrorResponse, "description": description}}
-
-
-def _token_response(result: Grant) -> TokenResponse:
+def token_response(result: Grant) -> TokenResponse:
     return TokenResponse(
         user=UserSummary.model_validate(result.user),
         access_token=result.access_token,
@@ -72,38 +58,68 @@ def _token_response(result: Grant) -> TokenResponse:
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=RegisteredUser,
-    responses=_error(409, "An account with this email exists (EMAIL_TAKEN)"),
-    summary="Create an account (with its credit balance and signup bonus)",
+    responses=error_responses((409, "An account with this email exists (EMAIL_TAKEN)")),
+    summary="Create an account (with its credit balance and signup bonus); "
+    "mails a verification link",
 )
 async def register_account(
-    body: RegisterRequest, settings: AppSettings, client: Client
+    body: RegisterRequest,
+    settings: AppSettings,
+    client: Client,
+    mailer: AppMailer,
+    background: BackgroundTasks,
 ) -> User:
-    return await register(
+    user = await register(
         email=body.email,
         password=body.password,
         name=body.name,
         client=client,
         settings=settings,
     )
+    background.add_task(
+        run_mail_job,
+        send_verification_email,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        app_id=body.app_id,
+        mailer=mailer,
+        settings=settings,
+        client=client,
+    )
+    return user
 
 
 @router.post(
     "/login",
-    response_model=TokenResponse,
-    summary="Log in with email and password; starts a session",
+    response_model=TokenResponse | TwoFactorChallengeResponse,
+    responses=error_responses(
+        (403, "REQUIRE_VERIFIED_EMAIL is on and the email is not verified")
+    ),
+    summary="Log in with email and password; starts a session, or answers "
+    "with a two-factor challenge for /auth/2fa/verify",
 )
 async def login(
-    body: LoginRequest, settings: AppSettings, client: Client, tokens: Tokens
-) -> TokenResponse:
-    account, session = await log_in(
+    body: LoginRequest,
+    settings: AppSettings,
+    client: Client,
+    tokens: Tokens,
+    keys: Keys,
+) -> TokenResponse | TwoFactorChallengeResponse:
+    result = await log_in(
         email=body.email,
         password=body.password,
         device_id=body.device_id,
         device_name=body.device_name,
         client=client,
         settings=settings,
+        keys=keys,
     )
-    return _token_response(grant(tokens, account, session))
+    if isinstance(result, LoggedIn):
+        return token_response(grant(tokens, result.account, result.session))
+    return TwoFactorChallengeResponse(
+        challenge_token=result.challenge_token, expires_in=result.expires_in
+    )
 
 
 @router.post(
@@ -116,7 +132,7 @@ async def refresh(
 ) -> TokenResponse:
     session = await sessions.rotate_session(body.refresh_token, client)
     account: Account = await load_account(session.user_id)
-    return _token_response(grant(tokens, account, session))
+    return token_response(grant(tokens, account, session))
 
 
 @router.post(
@@ -169,7 +185,7 @@ async def list_sessions(principal: Principal) -> SessionList:
 @router.delete(
     "/sessions/{session_id}",
     response_model=MessageResponse,
-    responses=_error(404, "The caller has no live session with this id"),
+    responses=error_responses((404, "The caller has no live session with this id")),
     summary="End one of the caller's sessions",
 )
 async def delete_session(

@@ -4,37 +4,40 @@ An unknown email, a wrong password and a deleted account take the same steps
 (a dummy hash is verified when there is no real one) and end in the same
 answer, so neither the answer nor its timing tells which emails have
 accounts. Failed attempts count per account and per client IP.
+
+A user with two-factor authentication gets a short-lived challenge instead
+of a session; `two_factor_login` completes it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.grants import Account
-from mana_core_auth.auth.rate_limits import (
-    Limit,
-    count_attempt,
-    forgive,
-    login_account_limit,
-    login_ip_limit,
-)
+from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
 from mana_core_auth.auth.sessions import IssuedSession, start_session
-from mana_core_auth.errors import InvalidCredentials
+from mana_core_auth.auth.two_factor import two_factor_enabled
+from mana_core_auth.auth.two_factor_challenge import issue_challenge
+from mana_core_auth.errors import EmailNotVerified, InvalidCredentials
 from mana_core_auth.security.passwords import verify_dummy_password, verify_password
+from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
 
-def login_limits(email: str, client: ClientInfo, settings: Settings) -> list[Limit]:
-    window = settings.rate_limit_login_window_seconds
-    return [
-        login_account_limit(
-            email, settings.rate_limit_login_failures_per_account, window
-        ),
-        login_ip_limit(
-            client.ip_address, settings.rate_limit_login_failures_per_ip, window
-        ),
-    ]
+@dataclass(frozen=True)
+class LoggedIn:
+    account: Account
+    session: IssuedSession
+
+
+@dataclass(frozen=True)
+class TwoFactorRequired:
+    challenge_token: str
+    expires_in: int
 
 
 async def _find_account(email: str) -> tuple[Account, str] | None:
@@ -58,6 +61,35 @@ async def _find_account(email: str) -> tuple[Account, str] | None:
     return Account(**row), hashed_password
 
 
+async def open_session(
+    account: Account,
+    *,
+    device_id: str | None,
+    device_name: str | None,
+    client: ClientInfo,
+    settings: Settings,
+    **event_metadata: Any,
+) -> IssuedSession:
+    """Start a session for a login that passed every check, and record it."""
+    async with Password._meta.db.transaction():
+        session = await start_session(
+            user_id=account.id,
+            device_id=device_id,
+            device_name=device_name,
+            client=client,
+            lifetime_seconds=settings.jwt_refresh_token_ttl_seconds,
+        )
+        await record_event(
+            SecurityEventType.login,
+            user_id=account.id,
+            client=client,
+            session_id=str(session.id),
+            device_name=device_name,
+            **event_metadata,
+        )
+    return session
+
+
 async def log_in(
     *,
     email: str,
@@ -66,12 +98,16 @@ async def log_in(
     device_name: str | None,
     client: ClientInfo,
     settings: Settings,
-) -> tuple[Account, IssuedSession]:
-    """Check the credentials and start a session.
+    keys: TwoFactorKeys,
+) -> LoggedIn | TwoFactorRequired:
+    """Check the credentials and start a session, or hand out a two-factor
+    challenge.
 
     :raises TooManyRequests: while too many attempts failed for this account
         or from this IP; checked before the password, so guessing stops.
     :raises InvalidCredentials: unknown email, wrong password, deleted account.
+    :raises EmailNotVerified: with `REQUIRE_VERIFIED_EMAIL`, until the email
+        is verified (told only to whoever knows the password).
     """
     limits = login_limits(email, client, settings)
     await count_attempt(*limits)
@@ -97,23 +133,39 @@ async def log_in(
         raise InvalidCredentials()
 
     await forgive(*limits)
-    async with Password._meta.db.transaction():
-        if verification.new_hash is not None:
-            await Password.update(
-                {Password.hashed_password: verification.new_hash}
-            ).where(Password.user == account.id)
-        session = await start_session(
+    if verification.new_hash is not None:
+        await Password.update({Password.hashed_password: verification.new_hash}).where(
+            Password.user == account.id
+        )
+    if settings.require_verified_email and not account.email_verified:
+        await record_event(
+            SecurityEventType.login_failed,
+            user_id=account.id,
+            client=client,
+            reason="email_not_verified",
+        )
+        raise EmailNotVerified()
+    if await two_factor_enabled(account.id):
+        ttl = settings.two_factor_challenge_ttl_seconds
+        challenge = issue_challenge(
+            keys,
             user_id=account.id,
             device_id=device_id,
             device_name=device_name,
-            client=client,
-            lifetime_seconds=settings.jwt_refresh_token_ttl_seconds,
+            ttl_seconds=ttl,
         )
         await record_event(
-            SecurityEventType.login,
+            SecurityEventType.two_factor_challenge,
             user_id=account.id,
             client=client,
-            session_id=str(session.id),
             device_name=device_name,
         )
-    return account, session
+        return TwoFactorRequired(challenge_token=challenge, expires_in=ttl)
+    session = await open_session(
+        account,
+        device_id=device_id,
+        device_name=device_name,
+        client=client,
+        settings=settings,
+    )
+    return LoggedIn(account=account, session=session)

@@ -8,12 +8,11 @@ import uuid
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.events import record_event
-from mana_core_auth.auth.login import login_limits
-from mana_core_auth.auth.rate_limits import count_attempt, forgive
+from mana_core_auth.auth.reauthentication import confirm_password
 from mana_core_auth.auth.sessions import revoke_user_sessions
-from mana_core_auth.errors import InvalidCurrentPassword, WeakPassword
+from mana_core_auth.errors import WeakPassword
 from mana_core_auth.security.password_policy import is_common_password
-from mana_core_auth.security.passwords import hash_password, verify_password
+from mana_core_auth.security.passwords import hash_password
 from mana_core_auth.settings import Settings
 
 
@@ -36,24 +35,13 @@ async def change_password(
     """
     if is_common_password(new_password):
         raise WeakPassword()
-    limits = login_limits(email, client, settings)
-    await count_attempt(*limits)
-    row = (
-        await Password.select(Password.hashed_password)
-        .where(Password.user == user_id)
-        .first()
+    await confirm_password(
+        user_id=user_id,
+        email=email,
+        password=current_password,
+        client=client,
+        settings=settings,
     )
-    stored_hash = row["hashed_password"] if row else ""
-    if not (await verify_password(current_password, stored_hash)).valid:
-        await record_event(
-            SecurityEventType.login_failed,
-            user_id=user_id,
-            client=client,
-            reason="wrong_current_password",
-        )
-        raise InvalidCurrentPassword()
-    await forgive(*limits)
-
     new_hash = await hash_password(new_password)
     async with Password._meta.db.transaction():
         await Password.update({Password.hashed_password: new_hash}).where(

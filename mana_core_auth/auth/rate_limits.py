@@ -19,7 +19,9 @@ from datetime import datetime
 from itertools import groupby
 
 from auth_tables.tables import RateLimitCounter
+from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.errors import TooManyRequests
+from mana_core_auth.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,40 @@ class Limit:
     window_seconds: int
 
 
-def login_account_limit(email: str, max_hits: int, window_seconds: int) -> Limit:
-    # Keyed by a digest: the counters must not become a list of every email
+def _email_digest(email: str) -> str:
+    # Keys hold a digest: the counters must not become a list of every email
     # (or password typed into the email field) anyone tried.
-    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    return Limit(f"login:account:{digest}", max_hits, window_seconds)
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def login_account_limit(email: str, max_hits: int, window_seconds: int) -> Limit:
+    return Limit(f"login:account:{_email_digest(email)}", max_hits, window_seconds)
 
 
 def login_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
     return Limit(f"login:ip:{ip or 'unknown'}", max_hits, window_seconds)
+
+
+def email_address_limit(email: str, max_hits: int, window_seconds: int) -> Limit:
+    return Limit(f"email:address:{_email_digest(email)}", max_hits, window_seconds)
+
+
+def email_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
+    return Limit(f"email:ip:{ip or 'unknown'}", max_hits, window_seconds)
+
+
+def login_limits(email: str, client: ClientInfo, settings: Settings) -> list[Limit]:
+    """What failed logins, and every other wrong password or code, count
+    against: the account and the client IP."""
+    window = settings.rate_limit_login_window_seconds
+    return [
+        login_account_limit(
+            email, settings.rate_limit_login_failures_per_account, window
+        ),
+        login_ip_limit(
+            client.ip_address, settings.rate_limit_login_failures_per_ip, window
+        ),
+    ]
 
 
 def register_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:

@@ -4,13 +4,15 @@ callers, and a second app with low abuse limits."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.mana_core_auth.auth.mailbox import Mailbox, start_smtp_server
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -109,3 +111,37 @@ def limited_client(client: httpx.AsyncClient) -> LimitedClient:
             yield http
 
     return build
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Mailbox]:
+    """An SMTP server on 127.0.0.1; tests tell their mail apart by address."""
+    mailbox, controller = start_smtp_server()
+    yield mailbox
+    controller.stop()
+
+
+MAIL_SETTINGS: dict[str, Any] = {
+    "smtp_host": "127.0.0.1",
+    "smtp_starttls": False,
+    "smtp_from": "Mana Core <no-reply@mana.example>",
+    "public_urls": {"chat": "https://chat.example/app"},
+    "default_public_url": "https://mana.example",
+}
+
+
+@pytest.fixture(scope="session")
+async def mail_client(
+    client: httpx.AsyncClient, smtp_server: Mailbox
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for an app that sends mail to `smtp_server`. Its lifespan
+    is not run: it shares the first app's pool."""
+    from main import create_app
+    from mana_core_auth.settings import Settings
+
+    app = create_app(Settings(**MAIL_SETTINGS, smtp_port=smtp_server.port))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver"
+    ) as http:
+        yield http

@@ -35,10 +35,15 @@ async def test_register_creates_password_balance_bonus_and_event(client) -> None
     assert balance is not None and balance.free_credits_remaining == 150
     ledger = await Transaction.select().where(Transaction.user == user_id)
     assert [row["amount"] for row in ledger] == [150]
-    events = await SecurityEvent.select(SecurityEvent.event_type).where(
-        SecurityEvent.user == user_id
+    events = (
+        await SecurityEvent.select(SecurityEvent.event_type)
+        .where(SecurityEvent.user == user_id)
+        .order_by(SecurityEvent.created_at)
     )
-    assert events == [{"event_type": SecurityEventType.register.value}]
+    assert events == [
+        {"event_type": SecurityEventType.register.value},
+        {"event_type": SecurityEventType.email_verification_sent.value},
+    ]
 
 
 async def test_existing_email_is_409_whatever_its_case(client) -> None:

@@ -77,6 +77,7 @@ async def test_events_record_the_accounts_life_without_secrets(client) -> None:
     )
     assert [event["event_type"] for event in events] == [
         "register",
+        "email_verification_sent",
         "login_failed",
         "login",
         "login",

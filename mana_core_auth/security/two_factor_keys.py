@@ -1,0 +1,89 @@
+"""The keys of two-factor authentication, all from one secret.
+
+`TOTP_ENCRYPTION_KEY` (a Fernet key) encrypts TOTP secrets at rest. Two more
+keys are derived from it (HKDF) so that operators manage one secret: one
+keys the digests of backup codes (a leaked table alone cannot be brute-forced
+offline), one signs login challenges. In development and tests without a
+configured key, one is generated once and kept in `data_dir`, like the JWT
+signing key; production refuses to start without one (settings).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from mana_core_auth.settings import Settings
+
+DEVELOPMENT_KEY_FILE = "totp-encryption.key"
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"mana-core-auth " + purpose,
+    ).derive(master)
+
+
+@dataclass(frozen=True)
+class TwoFactorKeys:
+    fernet: Fernet
+    backup_code_key: bytes
+    challenge_key: bytes
+
+    @classmethod
+    def from_key(cls, key: str) -> TwoFactorKeys:
+        master = base64.urlsafe_b64decode(key.encode())
+        return cls(
+            fernet=Fernet(key.encode()),
+            backup_code_key=_derive(master, b"backup codes"),
+            challenge_key=_derive(master, b"login challenges"),
+        )
+
+    def encrypt(self, secret: str) -> str:
+        return self.fernet.encrypt(secret.encode()).decode()
+
+    def decrypt(self, stored: str) -> str:
+        """:raises ValueError: if `stored` was not encrypted with this key."""
+        try:
+            return self.fernet.decrypt(stored.encode()).decode()
+        except InvalidToken as error:
+            raise ValueError("TOTP secret does not decrypt with this key") from error
+
+    def backup_code_digest(self, normalized_code: str) -> str:
+        return hmac.new(
+            self.backup_code_key, normalized_code.encode(), hashlib.sha256
+        ).hexdigest()
+
+
+def _development_key(path: Path) -> str:
+    """Read the key kept in `path`, creating it first if missing; several
+    workers may start together, and the first to create the file wins."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as file:
+                file.write(Fernet.generate_key())
+    return path.read_text().strip()
+
+
+def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
+    if settings.totp_encryption_key is not None:
+        key = settings.totp_encryption_key.get_secret_value()
+    else:
+        key = _development_key(settings.data_dir / DEVELOPMENT_KEY_FILE)
+    return TwoFactorKeys.from_key(key)
