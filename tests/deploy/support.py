@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -77,7 +78,7 @@ def ed25519_pem() -> str:
 def app_env(**settings: str) -> dict[str, str]:
     """The environment for the app: this machine's, minus any app settings,
     plus `settings`."""
-    prefixes = ("DATABASE_", "MIGRATION_", "JWT_", "ADMIN_", "PICCOLO_")
+    prefixes = ("DATABASE_", "MIGRATION_", "JWT_", "ADMIN_", "PICCOLO_", "TOTP_")
     env = {
         key: value
         for key, value in os.environ.items()
@@ -89,6 +90,7 @@ def app_env(**settings: str) -> dict[str, str]:
         ENVIRONMENT="production",
         JWT_PRIVATE_KEY=ed25519_pem(),
         ADMIN_ALLOWED_HOSTS="localhost",
+        TOTP_ENCRYPTION_KEY=Fernet.generate_key().decode(),
     )
     env.update(settings)
     return env

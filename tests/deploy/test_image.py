@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.deploy.support import (
     READY_TIMEOUT,
@@ -140,6 +141,7 @@ def container(image: str, make_database: Callable[[], str]) -> Iterator[Containe
         "DATABASE_URL": database_url(make_database()),
         "JWT_PRIVATE_KEY": ed25519_pem(),
         "ADMIN_ALLOWED_HOSTS": "localhost",
+        "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
     env = [f"--env={key}={value}" for key, value in settings.items()]
     started = time.monotonic()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from auth_tables.tables import Password, User
+from auth_tables.tables import OutboxMessage, Password, TwoFactorAuth, User
 from credit_tables.tables import Balance, Transaction
 from mana_core_auth.credits.accounts import open_balance
 from mana_core_auth.settings import get_settings
@@ -27,6 +27,7 @@ ADMIN_TABLES = {
     "packages",
     "purchases",
     "usage_stats",
+    "outbox_messages",
 }
 
 
@@ -153,3 +154,25 @@ async def test_balances_and_ledger_rows_cannot_be_edited_by_hand(admin_client) -
     )
     assert deleted.status_code == 405
     assert await Transaction.exists().where(Transaction.id == bonus["id"])
+
+
+async def test_operators_read_the_outbox_but_no_two_factor_secret(admin_client) -> None:
+    recipient = f"{uuid.uuid4().hex}@example.com"
+    await OutboxMessage.insert(
+        OutboxMessage(recipient=recipient, subject="Confirm", text="t", html="h")
+    )
+    outbox = await admin_client.get(
+        "/admin/api/tables/outbox_messages/", params={"recipient": recipient}
+    )
+    assert outbox.status_code == 200
+    assert recipient in outbox.text
+    user = User(email=f"{uuid.uuid4().hex}@example.com")
+    await user.save()
+    await TwoFactorAuth.insert(
+        TwoFactorAuth(user=user.id, secret="encrypted-secret", backup_codes=["digest"])
+    )
+    response = await admin_client.get(
+        "/admin/api/tables/two_factor_auth/", params={"user": str(user.id)}
+    )
+    assert response.status_code == 200
+    assert "encrypted-secret" not in response.text and "digest" not in response.text

@@ -37,3 +37,30 @@ def test_lists_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None
 def test_unknown_algorithm_is_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(_env_file=None, jwt_algorithm="HS256")
+
+
+def test_production_refuses_to_start_without_a_totp_encryption_key() -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(
+            _env_file=None,
+            environment=Environment.production,
+            database_url="postgresql://db/mana",
+            jwt_private_key="-----BEGIN PRIVATE KEY-----",
+            admin_allowed_hosts=["auth.example.com"],
+            totp_encryption_key=None,
+        )
+    assert "TOTP_ENCRYPTION_KEY" in str(error.value)
+
+
+def test_a_malformed_totp_encryption_key_is_refused() -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None, totp_encryption_key="not-a-fernet-key")
+    assert "TOTP_ENCRYPTION_KEY" in str(error.value)
+
+
+def test_public_urls_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URLS", '{"chat": "https://chat.example"}')
+    settings = Settings(_env_file=None)
+    assert settings.public_urls == {"chat": "https://chat.example"}
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, public_urls={"chat": "javascript:alert(1)"})

@@ -3,6 +3,7 @@ cannot be replayed, single-use backup codes, limits, turning it off."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -259,3 +260,16 @@ async def test_disable_needs_the_password_and_a_code(client, caller) -> None:
         DISABLE, headers=caller.headers, json={"password": PASSWORD, "code": "123456"}
     )
     assert off.status_code == 409
+
+
+async def test_one_code_used_twice_at_once_logs_in_once(client, caller) -> None:
+    secret, backup_codes = await enrol(client, caller)
+    for proof in ({"code": code(secret, 1)}, {"backupCode": backup_codes[0]}):
+        challenges = [await challenge(client, caller.email) for _ in range(2)]
+        answers = await asyncio.gather(
+            *(
+                client.post(VERIFY, json={"challengeToken": token, **proof})
+                for token in challenges
+            )
+        )
+        assert sorted(answer.status_code for answer in answers) == [200, 401], proof
