@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import concurrent.futures
 import json
 import os
@@ -405,6 +406,44 @@ def start_server(
     raise SystemExit("no /ready within 60 s")
 
 
+def worker_pids(server_pid: int) -> list[int]:
+    """uvicorn's worker processes (or the server itself with one worker)."""
+    workers = [
+        pid
+        for pid in children(server_pid)
+        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    return workers or [server_pid]
+
+
+def start_profilers(
+    server_pid: int, directory: Path, scenario: str, duration: int
+) -> list[subprocess.Popen]:
+    """py-spy on every worker for the scenario's duration, collapsed stacks
+    (one line per stack with its sample count) in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-d",
+                str(duration),
+                "-o",
+                str(directory / f"{scenario}-{pid}.txt"),
+                "-p",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in worker_pids(server_pid)
+    ]
+
+
 def stop_server(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -453,6 +492,11 @@ def main() -> None:
         default="register,login,validate,balance,use-many,use-single,refresh",
     )
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write py-spy collapsed stacks of each worker per scenario here",
+    )
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -477,6 +521,7 @@ def main() -> None:
         "ENVIRONMENT": "production",
         "ADMIN_ALLOWED_HOSTS": "127.0.0.1",
         "JWT_PRIVATE_KEY": key,
+        "TOTP_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         # Tokens must outlive the run, as in the original's measurement.
         "JWT_ACCESS_TOKEN_TTL_SECONDS": "7200",
         "RATE_LIMIT_REGISTER_PER_IP": "100000000",
@@ -527,6 +572,13 @@ def main() -> None:
             before = None
             if scenario == "use-single":
                 before = call(base, "GET", "/credits/balance", token=rows[0][3])[1]
+            profilers = (
+                start_profilers(
+                    process.pid, options.profile, scenario, options.duration
+                )
+                if options.profile
+                else []
+            )
             record, shares = wrk(
                 script,
                 base,
@@ -535,6 +587,8 @@ def main() -> None:
                 duration=options.duration,
                 meter=meter,
             )
+            for profiler in profilers:
+                profiler.wait(60)
             result = to_result(scenario, record, shares)
             if scenario == "use-single" and before:
                 time.sleep(1)
@@ -551,13 +605,8 @@ def main() -> None:
                 extras[f"ledger check after {scenario}"] = json.dumps(ledger_check(url))
             time.sleep(2)
 
-        workers = [
-            pid
-            for pid in children(process.pid)
-            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
         extras["peak RSS per worker"] = (
-            ", ".join(f"{peak_rss_mb(pid):.0f} MB" for pid in workers or [process.pid])
+            ", ".join(f"{peak_rss_mb(pid):.0f} MB" for pid in worker_pids(process.pid))
             + " (target ≤ 150 MB)"
         )
     finally:

@@ -1,7 +1,8 @@
 """What auth routes take from the app they run in: settings, the client's
 address, token service, mailer, two-factor keys. Read from the app's state,
 never from the environment, so apps with other settings can share a
-process."""
+process. Async on purpose: FastAPI runs plain `def` dependencies in a thread
+pool, a hand-off that costs more than these lookups."""
 
 from __future__ import annotations
 
@@ -18,23 +19,23 @@ from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_client(
+async def get_client(
     request: Request, settings: Annotated[Settings, Depends(get_settings)]
 ) -> ClientInfo:
     return client_info(request, settings.forwarded_allow_ips)
 
 
-def get_mailer(request: Request) -> Mailer:
+async def get_mailer(request: Request) -> Mailer:
     mailer: Mailer = request.app.state.mailer
     return mailer
 
 
-def get_two_factor_keys(request: Request) -> TwoFactorKeys:
+async def get_two_factor_keys(request: Request) -> TwoFactorKeys:
     keys: TwoFactorKeys = request.app.state.two_factor_keys
     return keys
 

@@ -2,34 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from auth_tables.tables import Role, Session
+from auth_tables.tables import Role
 from mana_core_auth.errors import Forbidden, Unauthorized
 from mana_core_auth.security.tokens import AccessClaims, InvalidToken, TokenService
+from mana_core_auth.sql import fetch_one
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
 
-def get_token_service(request: Request) -> TokenService:
+async def get_token_service(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
+
+
+_LIVE_SESSION = """
+SELECT EXISTS (
+    SELECT 1 FROM auth.sessions AS session
+    JOIN auth.users AS account ON account.id = session.user_id
+    WHERE session.family_id = $1 AND session.user_id = $2
+      AND session.revoked_at IS NULL AND session.expires_at > now()
+      AND account.deleted_at IS NULL
+) AS live
+"""
 
 
 async def session_is_live(claims: AccessClaims) -> bool:
     """The token's session is neither revoked nor expired and its user is
     not deleted. Checked on every request, so logout takes effect at once."""
-    return await Session.exists().where(
-        (Session.family_id == claims.session_id)
-        & (Session.user == claims.user_id)
-        & Session.revoked_at.is_null()
-        & (Session.expires_at > datetime.now(UTC))
-        & Session.user.deleted_at.is_null()
-    )
+    row = await fetch_one(_LIVE_SESSION, claims.session_id, claims.user_id)
+    return bool(row and row["live"])
 
 
 async def authenticate(tokens: TokenService, token: str) -> AccessClaims:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mana_core_auth.credits.accounts import ensure_balance
-from mana_core_auth.credits.connection import fetch_one
 from mana_core_auth.credits.ledger import utc_day_start
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import fetch_one
 
 DESCRIPTION = "Daily free credits"
 METADATA = json.dumps({"reason": "daily_free_credits"})

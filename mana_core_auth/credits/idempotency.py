@@ -13,7 +13,6 @@ import json
 import uuid
 from typing import Any
 
-from mana_core_auth.credits.connection import fetch_one
 from mana_core_auth.credits.errors import IdempotencyKeyReused
 from mana_core_auth.credits.ledger import (
     ENTRY_COLUMNS,
@@ -21,6 +20,7 @@ from mana_core_auth.credits.ledger import (
     LedgerEntry,
     NewBalance,
 )
+from mana_core_auth.sql import fetch_one
 
 KEY_CONSTRAINT = "transactions_user_idempotency_key_unique"
 

@@ -19,7 +19,6 @@ import asyncpg
 
 from mana_core_auth.credits import daily_grant, idempotency
 from mana_core_auth.credits.accounts import ensure_balance
-from mana_core_auth.credits.connection import fetch_one
 from mana_core_auth.credits.errors import InsufficientCredits
 from mana_core_auth.credits.ledger import (
     ENTRY_COLUMNS,
@@ -30,6 +29,7 @@ from mana_core_auth.credits.ledger import (
     utc_day_start,
 )
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import fetch_one
 
 # $1 user, $2 amount, $3 app, $4 description, $5 metadata, $6 idempotency
 # key, $7 request fingerprint, $8 now, $9 start of today (UTC), $10/$11 the

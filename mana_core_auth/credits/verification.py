@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from mana_core_auth.credits.connection import consistent_snapshot
+from mana_core_auth.sql import consistent_snapshot
 
 _BALANCES = """
 SELECT b.user_id, b.balance, b.free_credits_remaining, b.total_earned,

@@ -6,7 +6,9 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -15,6 +17,8 @@ from mana_core_auth.security.keys import KeySet, algorithm_of
 from mana_core_auth.settings import Settings
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits
+LEEWAY_SECONDS = 5
+VERIFIED_TOKENS_REMEMBERED = 4096
 
 
 class InvalidToken(Exception):
@@ -29,6 +33,7 @@ class AccessClaims:
     session_id: uuid.UUID
     device_id: str | None
     email_verified: bool
+    expires_at: int
     raw: dict[str, Any]
 
 
@@ -38,6 +43,12 @@ class TokenService:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.access_ttl = settings.jwt_access_token_ttl_seconds
+        # Apps send one access token many times during its life. A signature
+        # once verified stays verified, so the verification is remembered;
+        # expiry is still checked on every use, and failures are never cached.
+        self._verified: Callable[[str], AccessClaims] = lru_cache(
+            maxsize=VERIFIED_TOKENS_REMEMBERED
+        )(self._verify)
 
     def issue_access_token(
         self,
@@ -80,6 +91,12 @@ class TokenService:
 
         :raises InvalidToken: for anything that is not a valid access token.
         """
+        claims = self._verified(token)
+        if claims.expires_at + LEEWAY_SECONDS <= time.time():
+            raise InvalidToken("Signature has expired")
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
             key = self.keys.verification_keys.get(header.get("kid", ""))
@@ -92,7 +109,7 @@ class TokenService:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud", "sessionId"]},
-                leeway=5,
+                leeway=LEEWAY_SECONDS,
             )
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
@@ -101,6 +118,7 @@ class TokenService:
                 session_id=uuid.UUID(claims["sessionId"]),
                 device_id=claims.get("deviceId"),
                 email_verified=bool(claims.get("emailVerified", False)),
+                expires_at=int(claims["exp"]),
                 raw=claims,
             )
         except (jwt.PyJWTError, ValueError, TypeError, AttributeError) as error:

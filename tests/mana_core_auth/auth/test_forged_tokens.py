@@ -7,6 +7,8 @@ import base64
 import hashlib
 import hmac
 import json
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +16,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from mana_core_auth.security.keys import KeySet, public_key_pem
-from mana_core_auth.security.tokens import TokenService
-from mana_core_auth.settings import Settings
+from mana_core_auth.security.keys import KeySet, load_key_set, public_key_pem
+from mana_core_auth.security.tokens import InvalidToken, TokenService
+from mana_core_auth.settings import Settings, get_settings
 from tests.mana_core_auth.auth.conftest import Caller, bearer
 
 
@@ -149,3 +151,21 @@ async def test_access_token_is_not_a_refresh_token(client, caller: Caller) -> No
         "/api/v1/auth/refresh", json={"refreshToken": caller.access_token}
     )
     assert response.status_code == 401
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    tokens = TokenService(settings, load_key_set(settings))
+    token = tokens.issue_access_token(
+        user_id=uuid.uuid4(),
+        email="someone@example.com",
+        role="user",
+        session_id=uuid.uuid4(),
+        device_id=None,
+        email_verified=False,
+    )
+    assert tokens.decode_access_token(token).email == "someone@example.com"
+    later = time.time() + tokens.access_ttl + 60
+    monkeypatch.setattr("mana_core_auth.security.tokens.time.time", lambda: later)
+    with pytest.raises(InvalidToken):
+        tokens.decode_access_token(token)
