@@ -49,7 +49,9 @@ INVALID_LINK = (400, "The link is invalid, used, superseded or expired")
     responses=error_responses(INVALID_LINK),
     summary="Mark the email verified with the token from the mailed link",
 )
-async def verify_email_route(body: VerifyEmailRequest, client: Client) -> Any:
+async def verify_email_route(
+    body: VerifyEmailRequest, client: Client
+) -> MessageResponse:
     await verify_email(body.token, client)
     return MessageResponse(message="Email verified")
 
@@ -149,5 +151,5 @@ async def delete_account_route(
     response_model=AccountExport,
     summary="Everything the service holds about the caller, as JSON",
 )
-async def export_account_route(principal: Principal, client: Client) -> Any:
+async def export_account_route(principal: Principal, client: Client) -> dict[str, Any]:
     return await export_account(principal.user_id, client)
