@@ -11,7 +11,7 @@ echo "Starting Mana Core Auth..."
 exec uvicorn main:app \
     --host "${HOST:-0.0.0.0}" \
     --port "${PORT:-3001}" \
-    --workers "${WEB_CONCURRENCY:-1}" \
+    --workers "${WEB_CONCURRENCY:-$(nproc)}" \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --log-level "${LOG_LEVEL:-info}" \

@@ -180,14 +180,26 @@ async def sql_script(url: str, script: str) -> None:
         await connection.close()
 
 
-def postmaster_pid(url: str) -> int | None:
-    """The local postmaster's pid (the parent of our backend), if local."""
-    backend = asyncio.run(sql(url, "SELECT pg_backend_pid() AS pid"))[0]["pid"]
+def parent_pid(pid: int) -> int | None:
     try:
-        stat = Path(f"/proc/{backend}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The local postmaster's pid (the parent of our backend), if local."""
+
+    async def parent_of_backend() -> int | None:
+        connection = await asyncpg.connect(url)
+        try:
+            # Read while connected: the backend exits with the connection.
+            return parent_pid(await connection.fetchval("SELECT pg_backend_pid()"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(parent_of_backend())
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -484,7 +496,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0)))),
     )
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +42,8 @@ class Settings(BaseSettings):
     database_statement_timeout_ms: int = 10_000
     database_lock_timeout_ms: int = 5_000
 
-    web_concurrency: int = 1
+    # uvicorn worker processes; by default one per CPU this process may use.
+    web_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)))
     forwarded_allow_ips: str = "127.0.0.1"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
