@@ -51,7 +51,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-@router.get("/balance", response_model=BalanceResponse)
+@router.get(
+    "/balance",
+    response_model=BalanceResponse,
+    summary="The caller's credits; grants the daily free credits if due",
+)
 async def get_balance(request: Request, principal: Principal) -> BalanceResponse:
     view = await read_balance(
         principal.user_id, now=utc_now(), settings=_settings(request)
@@ -63,6 +67,7 @@ async def get_balance(request: Request, principal: Principal) -> BalanceResponse
     "/use",
     status_code=201,
     response_model=LedgerChangeResponse,
+    summary="Spend the caller's credits, free ones first; exactly once per key",
     responses=_documented(
         (400, "Invalid request, or `INSUFFICIENT_CREDITS`: Insufficient credits"),
         (422, "`IDEMPOTENCY_KEY_REUSED`: the key was used with another body"),
@@ -87,7 +92,11 @@ async def use_credits(
     return LedgerChangeResponse.model_validate(change)
 
 
-@router.get("/transactions", response_model=list[TransactionResponse])
+@router.get(
+    "/transactions",
+    response_model=list[TransactionResponse],
+    summary="The caller's ledger, newest first",
+)
 async def get_transactions(
     principal: Principal,
     limit: Limit = 50,
@@ -105,6 +114,7 @@ async def get_transactions(
     "/transactions/{transaction_id}/refund",
     status_code=201,
     response_model=LedgerChangeResponse,
+    summary="Refund a usage once (service and admin tokens only)",
     responses=_documented(
         (400, "Invalid request, or `NOT_REFUNDABLE`: not a completed usage"),
         (403, "Not a service or admin token"),
@@ -127,7 +137,11 @@ async def refund_transaction(
     return LedgerChangeResponse.model_validate(change)
 
 
-@router.get("/purchases", response_model=list[PurchaseResponse])
+@router.get(
+    "/purchases",
+    response_model=list[PurchaseResponse],
+    summary="The caller's purchases, newest first",
+)
 async def get_purchases(
     principal: Principal, limit: Limit = 50, offset: Offset = 0
 ) -> list[PurchaseResponse]:
@@ -135,13 +149,21 @@ async def get_purchases(
     return [PurchaseResponse.model_validate(row) for row in rows]
 
 
-@router.get("/packages", response_model=list[PackageResponse])
+@router.get(
+    "/packages",
+    response_model=list[PackageResponse],
+    summary="Credit packages on sale, by sort order",
+)
 async def get_packages() -> list[PackageResponse]:
     rows = await history.list_active_packages()
     return [PackageResponse.model_validate(row) for row in rows]
 
 
-@router.get("/usage", response_model=list[UsageResponse])
+@router.get(
+    "/usage",
+    response_model=list[UsageResponse],
+    summary="Credits the caller used per app and UTC day",
+)
 async def get_usage(
     principal: Principal,
     from_: Annotated[date | None, Query(alias="from")] = None,

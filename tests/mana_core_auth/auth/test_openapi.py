@@ -72,3 +72,14 @@ def test_camel_case_and_constraints_come_from_the_models(spec) -> None:
     assert "422" not in spec["paths"]["/auth/register"]["post"]["responses"]
     # ... while a route's own 422 is documented.
     assert "422" in spec["paths"]["/credits/use"]["post"]["responses"]
+
+
+def test_every_operation_says_what_it_does(spec) -> None:
+    """A written summary, not FastAPI's title-cased function name."""
+    generated = [
+        f"{method.upper()} {path}: {operation.get('summary')}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if not operation.get("summary") or operation["summary"].istitle()
+    ]
+    assert generated == []
