@@ -181,6 +181,12 @@ DATABASE_UNAVAILABLE = (
     asyncpg.exceptions.QueryCanceledError,
     asyncpg.exceptions.LockNotAvailableError,
     asyncpg.exceptions.InterfaceError,
+    # When PostgreSQL shuts down, a pooled connection can get the server's
+    # last error before it sees the socket close; using it (or resetting it
+    # on release) then fails with "cannot switch to state N; another
+    # operation (2) is in progress", and the pool drops it (asyncpg issues
+    # #784, #1069). Seen as 500s in tests/deploy/test_database_restart.py.
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.SerializationError,
 )

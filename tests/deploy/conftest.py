@@ -3,7 +3,10 @@ postgres) and processes started on loopback; tests skip without PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,14 +14,19 @@ import asyncpg
 import pytest
 
 from tests.deploy.support import (
+    PASSWORD,
     POSTGRES_URL,
     ROOT,
+    Api,
     Server,
     app_env,
     database_url,
     free_port,
+    pgbouncer_binary,
+    pgbouncer_config,
     run_sql,
     start,
+    wait_for_port,
 )
 
 
@@ -75,3 +83,62 @@ def run_entrypoint(
         return server
 
     return run
+
+
+@pytest.fixture(scope="module")
+def run_pgbouncer(postgres: str) -> Iterator[Callable[[int], int]]:
+    """Start PgBouncer (transaction pooling, `deploy/pgbouncer/pgbouncer.ini`)
+    in front of the machine's PostgreSQL with `pool_size` server connections
+    per database; answers its port. Stopped and removed after the module."""
+    started: list[tuple[Server, Path]] = []
+
+    def run(pool_size: int) -> int:
+        binary = pgbouncer_binary()
+        directory = Path(tempfile.mkdtemp(prefix="mca-pgbouncer-"))
+        port = free_port()
+        ini = pgbouncer_config(directory, port, pool_size=pool_size)
+        # PgBouncer refuses to run as root.
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        server = start(
+            [binary, *user, str(ini)], env=dict(os.environ), port=port, cwd=directory
+        )
+        started.append((server, directory))
+        wait_for_port(server)
+        return port
+
+    yield run
+    for server, directory in started:
+        server.stop()
+        shutil.rmtree(directory)
+
+
+@pytest.fixture(scope="module")
+def app_behind_pgbouncer(
+    run_pgbouncer: Callable[[int], int],
+    make_database: Callable[[], str],
+    run_entrypoint: Callable[..., Server],
+) -> Iterator[Callable[..., Api]]:
+    """Start the app on a new database through its own PgBouncer with
+    `pool_size` server connections and asyncpg's statement cache off;
+    migrations go direct. `settings` are more environment for the app."""
+    clients: list[Api] = []
+
+    def run(*, pool_size: int, **settings: str) -> Api:
+        port = run_pgbouncer(pool_size)
+        database = make_database()
+        server = run_entrypoint(
+            database,
+            DATABASE_URL=database_url(database, port=port, password=PASSWORD),
+            DATABASE_STATEMENT_CACHE_SIZE="0",
+            MIGRATION_DATABASE_URL=database_url(database),
+            **settings,
+        )
+        server.wait_ready()
+        client = Api(server, database)
+        clients.append(client)
+        return client
+
+    yield run
+    for client in clients:
+        client.close()
+        client.server.stop()

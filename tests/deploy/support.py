@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import configparser
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,8 +16,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +33,10 @@ STARTUP_LINES = (
     "Starting Mana Core Auth...",
 )
 READY_TIMEOUT = 90.0
+# The password of the `postgres` role in PgBouncer's auth file, and of the
+# users the tests register.
+PASSWORD = "correct-horse-battery-staple-42"
+PGBOUNCER_INI = ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini"
 
 
 def run_sql(url: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -155,3 +163,65 @@ def start(command: list[str], *, env: dict[str, str], port: int, cwd: Path) -> S
         start_new_session=True,
     )
     return Server(process, port)
+
+
+def pgbouncer_binary() -> str:
+    found = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    if found is None:
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    return found
+
+
+def wait_for_port(server: Server, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"pgbouncer exited:\n{server.output}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", server.port)) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"pgbouncer did not listen within {timeout} s:\n{server.output}")
+
+
+def pgbouncer_config(directory: Path, port: int, *, pool_size: int) -> Path:
+    """The deployed config, with only addresses, port, auth file and pool
+    size changed: `pool_size` server connections per database, no reserve."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(PGBOUNCER_INI)
+    assert config["pgbouncer"]["pool_mode"] == "transaction"
+    config["databases"] = {"*": "host=127.0.0.1 port=5432"}
+    config["pgbouncer"].update(
+        listen_addr="127.0.0.1",
+        listen_port=str(port),
+        auth_file=str(directory / "userlist.txt"),
+        default_pool_size=str(pool_size),
+        reserve_pool_size="0",
+    )
+    (directory / "userlist.txt").write_text(f'"postgres" "{PASSWORD}"\n')
+    path = directory / "pgbouncer.ini"
+    with path.open("w") as file:
+        config.write(file)
+    for item in (directory, *directory.iterdir()):
+        item.chmod(0o755 if item.is_dir() else 0o644)
+    return path
+
+
+class Api(httpx.Client):
+    """A client of the app that shows the app's log when an answer is wrong."""
+
+    def __init__(self, server: Server, database: str = "") -> None:
+        super().__init__(base_url=server.url(""), timeout=30)
+        self.server = server
+        self.database = database
+
+    def answer(self, response: httpx.Response, *statuses: int) -> dict[str, Any]:
+        request = response.request
+        if response.status_code == 404:
+            pytest.skip(f"{request.method} {request.url.path} answers 404: not built")
+        assert response.status_code in statuses, (
+            f"{request.method} {request.url.path}: {response.text}\n"
+            f"app log:\n{self.server.output[-4000:]}"
+        )
+        result: dict[str, Any] = response.json()
+        return result

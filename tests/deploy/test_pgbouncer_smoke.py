@@ -8,124 +8,21 @@ through it with asyncpg's statement cache off; migrations go direct.
 
 from __future__ import annotations
 
-import configparser
-import os
 import secrets
-import shutil
-import socket
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.deploy.support import ROOT, Server, database_url, free_port, start
+from tests.deploy.support import PASSWORD, Api
 
-PASSWORD = "correct-horse-battery-staple-42"
-PGBOUNCER_INI = ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini"
 OK = (200, 201)
 
 
-def pgbouncer_binary() -> str:
-    found = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
-    if found is None:
-        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
-    return found
-
-
-def wait_for_port(server: Server, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"pgbouncer exited:\n{server.output}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", server.port)) == 0:
-                return
-        time.sleep(0.1)
-    pytest.fail(f"pgbouncer did not listen within {timeout} s:\n{server.output}")
-
-
-def pgbouncer_config(directory: Path, port: int) -> Path:
-    """The deployed config, with only addresses, port and auth file changed."""
-    config = configparser.ConfigParser(interpolation=None)
-    config.read(PGBOUNCER_INI)
-    assert config["pgbouncer"]["pool_mode"] == "transaction"
-    config["databases"] = {"*": "host=127.0.0.1 port=5432"}
-    config["pgbouncer"].update(
-        listen_addr="127.0.0.1",
-        listen_port=str(port),
-        auth_file=str(directory / "userlist.txt"),
-        default_pool_size="2",
-        reserve_pool_size="0",
-    )
-    (directory / "userlist.txt").write_text(f'"postgres" "{PASSWORD}"\n')
-    path = directory / "pgbouncer.ini"
-    with path.open("w") as file:
-        config.write(file)
-    for item in (directory, *directory.iterdir()):
-        item.chmod(0o755 if item.is_dir() else 0o644)
-    return path
-
-
 @pytest.fixture(scope="module")
-def pgbouncer(postgres: str) -> Iterator[int]:
-    binary = pgbouncer_binary()
-    directory = Path(tempfile.mkdtemp(prefix="mca-pgbouncer-"))
-    port = free_port()
-    ini = pgbouncer_config(directory, port)
-    # PgBouncer refuses to run as root.
-    user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    server = start(
-        [binary, *user, str(ini)], env=dict(os.environ), port=port, cwd=directory
-    )
-    try:
-        wait_for_port(server)
-        yield port
-    finally:
-        server.stop()
-        shutil.rmtree(directory)
-
-
-class Api(httpx.Client):
-    """A client of the app that shows the app's log when an answer is wrong."""
-
-    def __init__(self, server: Server) -> None:
-        super().__init__(base_url=server.url(""), timeout=30)
-        self.server = server
-
-    def answer(self, response: httpx.Response, *statuses: int) -> dict[str, Any]:
-        request = response.request
-        if response.status_code == 404:
-            pytest.skip(f"{request.method} {request.url.path} answers 404: not built")
-        assert response.status_code in statuses, (
-            f"{request.method} {request.url.path}: {response.text}\n"
-            f"app log:\n{self.server.output[-4000:]}"
-        )
-        result: dict[str, Any] = response.json()
-        return result
-
-
-@pytest.fixture(scope="module")
-def app(
-    pgbouncer: int,
-    make_database: Callable[[], str],
-    run_entrypoint: Callable[..., Server],
-) -> Iterator[Api]:
-    database = make_database()
-    server = run_entrypoint(
-        database,
-        DATABASE_URL=database_url(database, port=pgbouncer, password=PASSWORD),
-        DATABASE_STATEMENT_CACHE_SIZE="0",
-        MIGRATION_DATABASE_URL=database_url(database),
-    )
-    server.wait_ready()
-    with Api(server) as api:
-        yield api
-    server.stop()
+def app(app_behind_pgbouncer: Callable[..., Api]) -> Api:
+    return app_behind_pgbouncer(pool_size=2)
 
 
 def total(balance: dict[str, Any]) -> int:
