@@ -3,8 +3,19 @@ request fields refused."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+
+def without_nul(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail there.
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# For every string that is stored or compared in SQL.
+NoNul = AfterValidator(without_nul)
 
 
 class ApiModel(BaseModel):

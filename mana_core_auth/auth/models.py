@@ -14,18 +14,8 @@ from mana_core_auth.credits.models import (
     PurchaseResponse,
     TransactionResponse,
 )
-from mana_core_auth.schemas import ApiModel
+from mana_core_auth.schemas import ApiModel, NoNul
 from mana_core_auth.security.password_policy import MAX_LENGTH, MIN_LENGTH
-
-
-def _without_nul(value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail there.
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-NoNul = AfterValidator(_without_nul)
 
 
 def _trim_and_lower(value: Any) -> Any:

@@ -27,7 +27,7 @@ from mana_core_auth.credits.models import (
 from mana_core_auth.credits.refunds import refund
 from mana_core_auth.credits.spending import spend
 from mana_core_auth.errors import AppError
-from mana_core_auth.schemas import ErrorResponse
+from mana_core_auth.schemas import ErrorResponse, NoNul
 from mana_core_auth.security.tokens import AccessClaims
 from mana_core_auth.settings import Settings
 
@@ -42,8 +42,16 @@ def _documented(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
 
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
+# PostgreSQL's OFFSET is a bigint.
+Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]
+AppIdFilter = Annotated[str | None, Query(alias="appId", max_length=255), NoNul]
 MAX_USAGE_DAYS = 366
+DEFAULT_USAGE_DAYS = 30
+
+
+def _days_before(day: date, days: int) -> date:
+    """`days` days before `day`, or the first date there is."""
+    return date.min + max(day - date.min - timedelta(days=days), timedelta(0))
 
 
 def _settings(request: Request) -> Settings:
@@ -101,7 +109,7 @@ async def get_transactions(
     principal: Principal,
     limit: Limit = 50,
     offset: Offset = 0,
-    app_id: Annotated[str | None, Query(alias="appId", max_length=255)] = None,
+    app_id: AppIdFilter = None,
     type: TransactionType | None = None,
 ) -> list[TransactionResponse]:
     entries = await history.list_transactions(
@@ -168,12 +176,12 @@ async def get_usage(
     principal: Principal,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
-    app_id: Annotated[str | None, Query(alias="appId", max_length=255)] = None,
+    app_id: AppIdFilter = None,
 ) -> list[UsageResponse]:
     """The caller's credits used per app and UTC day, `from`..`to`
     inclusive (default: the last 30 days)."""
     last_day = to or utc_date(utc_now())
-    first_day = from_ or last_day - timedelta(days=29)
+    first_day = from_ or _days_before(last_day, DEFAULT_USAGE_DAYS - 1)
     if first_day > last_day:
         raise AppError("`from` is after `to`")
     if (last_day - first_day).days >= MAX_USAGE_DAYS:

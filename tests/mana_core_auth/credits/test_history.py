@@ -56,13 +56,36 @@ async def test_transactions_filter_by_app_and_type(client, user: CreditUser) -> 
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 101}, {"limit": 0}, {"offset": -1}, {"type": "gift"}, {"limit": "x"}],
+    [
+        {"limit": 101},
+        {"limit": 0},
+        {"offset": -1},
+        {"type": "gift"},
+        {"limit": "x"},
+        # Past PostgreSQL's bigint, and NUL, which text cannot hold (were 500s).
+        {"offset": 2**63},
+        {"appId": "chat\x00"},
+    ],
 )
 async def test_transaction_paging_is_bounded(
     client, user: CreditUser, params: dict[str, Any]
 ) -> None:
     response = await client.get(TRANSACTIONS, params=params, headers=user.headers)
     assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_FAILED"
+
+
+async def test_the_largest_offset_is_an_empty_page(client, user: CreditUser) -> None:
+    for path in (TRANSACTIONS, "/api/v1/credits/purchases"):
+        response = await client.get(
+            path, params={"offset": 2**63 - 1}, headers=user.headers
+        )
+        assert response.status_code == 200, response.text
+        assert response.json() == []
+        response = await client.get(
+            path, params={"offset": 2**63}, headers=user.headers
+        )
+        assert response.status_code == 400, response.text
 
 
 async def test_transactions_show_only_the_callers_own(client, user: CreditUser) -> None:
@@ -161,6 +184,7 @@ async def test_usage_per_app_and_day(client, settings, now) -> None:
         {"from": "2026-02-01", "to": "2026-01-01"},
         {"from": "2020-01-01", "to": "2026-01-01"},
         {"from": "soon"},
+        {"appId": "chat\x00"},
     ],
 )
 async def test_usage_ranges_are_bounded(
@@ -170,3 +194,16 @@ async def test_usage_ranges_are_bounded(
         "/api/v1/credits/usage", params=params, headers=user.headers
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("to", ["0001-01-01", "0001-01-29", "9999-12-31"])
+async def test_usage_up_to_the_ends_of_the_calendar(
+    client, user: CreditUser, to: str
+) -> None:
+    """The default 30 days before `to` stop at the first date there is
+    (subtracting them from 0001-01-10 was a 500)."""
+    response = await client.get(
+        "/api/v1/credits/usage", params={"to": to}, headers=user.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == []

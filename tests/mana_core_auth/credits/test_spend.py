@@ -114,6 +114,12 @@ async def test_amounts_are_strict_positive_integers(
         {**spend_body(), "metadata": ["not", "an", "object"]},
         {**spend_body(), "idempotencyKey": ""},
         {**spend_body(), "idempotencyKey": "k" * 256},
+        # PostgreSQL text and jsonb cannot hold NUL (was a 500).
+        {**spend_body(), "appId": "chat\x00"},
+        {**spend_body(), "description": "a\x00reply"},
+        {**spend_body(), "idempotencyKey": "k\x00"},
+        {**spend_body(), "metadata": {"model\x00": "x"}},
+        {**spend_body(), "metadata": {"model": ["x", {"y": "\x00"}]}},
     ],
 )
 async def test_malformed_bodies_are_refused(
@@ -121,7 +127,73 @@ async def test_malformed_bodies_are_refused(
 ) -> None:
     response = await client.post(USE, json=body, headers=user.headers)
     assert response.status_code == 400, response.text
+    assert response.json()["code"] == "VALIDATION_FAILED"
     assert len(await ledger(user.id)) == 1
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '{"score": NaN}',
+        '{"score": Infinity}',
+        '{"score": [-Infinity]}',
+        '{"score": 1e400}',
+        '{"\\ud800": 1}',
+        '{"model": {"name": "\\udc00"}}',
+    ],
+)
+async def test_metadata_that_jsonb_cannot_hold_is_refused(
+    client, user: CreditUser, metadata: str
+) -> None:
+    """Python's JSON parser takes these; PostgreSQL's jsonb refused them
+    with a 500."""
+    body = '{"amount": 1, "appId": "chat", "description": "x", "metadata": %s}'
+    response = await client.post(
+        USE,
+        content=body % metadata,
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == "metadata"
+    assert len(await ledger(user.id)) == 1
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """An object with arrays in it, `depth` levels in all."""
+    inner: Any = []
+    for _ in range(depth - 2):
+        inner = [inner]
+    return {"a": inner}
+
+
+async def test_metadata_nests_at_most_32_levels(client, user: CreditUser) -> None:
+    """Deeper metadata (up to the parser's ~1000 levels) was spent and
+    stored, but the answer, and every later list of the ledger, could not
+    be serialized: 500s."""
+    for depth in (33, 300):
+        response = await client.post(
+            USE, json=spend_body(metadata=nested(depth)), headers=user.headers
+        )
+        assert response.status_code == 400, response.text
+        assert "32 levels" in response.json()["errors"][0]["message"]
+    assert len(await ledger(user.id)) == 1
+
+    response = await client.post(
+        USE, json=spend_body(metadata=nested(32)), headers=user.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["transaction"]["metadata"] == nested(32)
+    listed = await client.get("/api/v1/credits/transactions", headers=user.headers)
+    assert listed.status_code == 200, listed.text
+
+
+async def test_metadata_keeps_any_other_json(client, user: CreditUser) -> None:
+    metadata = {"n": [1, 2.5, -3, 10**30, None, True], "é ✓ 😀": {"\\u0000": ""}}
+    response = await client.post(
+        USE, json=spend_body(metadata=metadata), headers=user.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["transaction"]["metadata"] == metadata
 
 
 async def test_spending_needs_a_live_access_token(client) -> None:
