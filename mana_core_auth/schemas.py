@@ -3,6 +3,8 @@ request fields refused."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -40,3 +42,12 @@ class ErrorResponse(ApiModel):
     timestamp: str
     path: str
     errors: list[dict[str, str]] | None = None
+
+
+def error_responses(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for a route's own error answers, beyond those every
+    route documents."""
+    return {
+        status_code: {"model": ErrorResponse, "description": description}
+        for status_code, description in answers
+    }

@@ -13,7 +13,6 @@ from mana_core_auth.auth.dependencies import (
     AppMailer,
     AppSettings,
     Client,
-    error_responses,
 )
 from mana_core_auth.auth.email_requests import accept_email_request, run_mail_job
 from mana_core_auth.auth.email_verification import (
@@ -30,7 +29,7 @@ from mana_core_auth.auth.models import (
 )
 from mana_core_auth.auth.password_reset import reset_password, send_password_reset
 from mana_core_auth.auth.principal import Principal
-from mana_core_auth.schemas import MessageResponse
+from mana_core_auth.schemas import MessageResponse, error_responses
 
 router = APIRouter(prefix="/auth", tags=["account"])
 

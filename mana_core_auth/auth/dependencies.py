@@ -6,14 +6,13 @@ pool, a hand-off that costs more than these lookups."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from mana_core_auth.auth.client_ip import ClientInfo, client_info
 from mana_core_auth.auth.principal import get_token_service
 from mana_core_auth.email.mailer import Mailer
-from mana_core_auth.schemas import ErrorResponse
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
@@ -45,11 +44,3 @@ Client = Annotated[ClientInfo, Depends(get_client)]
 Tokens = Annotated[TokenService, Depends(get_token_service)]
 AppMailer = Annotated[Mailer, Depends(get_mailer)]
 Keys = Annotated[TwoFactorKeys, Depends(get_two_factor_keys)]
-
-
-def error_responses(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    """Error answers of one route, beyond those every route documents."""
-    return {
-        status_code: {"model": ErrorResponse, "description": description}
-        for status_code, description in answers
-    }

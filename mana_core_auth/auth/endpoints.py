@@ -14,7 +14,6 @@ from mana_core_auth.auth.dependencies import (
     Client,
     Keys,
     Tokens,
-    error_responses,
 )
 from mana_core_auth.auth.email_requests import run_mail_job
 from mana_core_auth.auth.email_verification import send_verification_email
@@ -40,7 +39,7 @@ from mana_core_auth.auth.password_change import change_password
 from mana_core_auth.auth.principal import Principal, authenticate
 from mana_core_auth.auth.registration import register
 from mana_core_auth.errors import Unauthorized
-from mana_core_auth.schemas import MessageResponse
+from mana_core_auth.schemas import MessageResponse, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

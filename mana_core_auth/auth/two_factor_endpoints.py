@@ -10,7 +10,6 @@ from mana_core_auth.auth.dependencies import (
     Client,
     Keys,
     Tokens,
-    error_responses,
 )
 from mana_core_auth.auth.endpoints import token_response
 from mana_core_auth.auth.grants import grant
@@ -24,7 +23,7 @@ from mana_core_auth.auth.models import (
 )
 from mana_core_auth.auth.principal import Principal
 from mana_core_auth.auth.two_factor_login import complete_login
-from mana_core_auth.schemas import MessageResponse
+from mana_core_auth.schemas import MessageResponse, error_responses
 
 router = APIRouter(prefix="/auth/2fa", tags=["two-factor"])
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from auth_tables.tables import Role
 from credit_tables.tables import TransactionType
+from mana_core_auth.auth.dependencies import AppSettings
 from mana_core_auth.auth.principal import Principal, require_role
 from mana_core_auth.credits import history
 from mana_core_auth.credits.daily_grant import read_balance
@@ -27,18 +28,10 @@ from mana_core_auth.credits.models import (
 from mana_core_auth.credits.refunds import refund
 from mana_core_auth.credits.spending import spend
 from mana_core_auth.errors import AppError
-from mana_core_auth.schemas import ErrorResponse, NoNul
+from mana_core_auth.schemas import NoNul, error_responses
 from mana_core_auth.security.tokens import AccessClaims
-from mana_core_auth.settings import Settings
 
 router = APIRouter(prefix="/credits", tags=["credits"])
-
-
-def _documented(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {"model": ErrorResponse, "description": description}
-        for status, description in answers
-    }
 
 
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -54,20 +47,13 @@ def _days_before(day: date, days: int) -> date:
     return date.min + max(day - date.min - timedelta(days=days), timedelta(0))
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @router.get(
     "/balance",
     response_model=BalanceResponse,
     summary="The caller's credits; grants the daily free credits if due",
 )
-async def get_balance(request: Request, principal: Principal) -> BalanceResponse:
-    view = await read_balance(
-        principal.user_id, now=utc_now(), settings=_settings(request)
-    )
+async def get_balance(principal: Principal, settings: AppSettings) -> BalanceResponse:
+    view = await read_balance(principal.user_id, now=utc_now(), settings=settings)
     return BalanceResponse.model_validate(view)
 
 
@@ -76,13 +62,13 @@ async def get_balance(request: Request, principal: Principal) -> BalanceResponse
     status_code=201,
     response_model=LedgerChangeResponse,
     summary="Spend the caller's credits, free ones first; exactly once per key",
-    responses=_documented(
+    responses=error_responses(
         (400, "Invalid request, or `INSUFFICIENT_CREDITS`: Insufficient credits"),
         (422, "`IDEMPOTENCY_KEY_REUSED`: the key was used with another body"),
     ),
 )
 async def use_credits(
-    request: Request, principal: Principal, body: SpendRequest
+    principal: Principal, body: SpendRequest, settings: AppSettings
 ) -> LedgerChangeResponse:
     """Spend the caller's credits. Another app's backend spends for a user
     with that user's access token. With `idempotencyKey`, a retry returns
@@ -95,7 +81,7 @@ async def use_credits(
         metadata=body.metadata,
         idempotency_key=body.idempotency_key,
         now=utc_now(),
-        settings=_settings(request),
+        settings=settings,
     )
     return LedgerChangeResponse.model_validate(change)
 
@@ -123,7 +109,7 @@ async def get_transactions(
     status_code=201,
     response_model=LedgerChangeResponse,
     summary="Refund a usage once (service and admin tokens only)",
-    responses=_documented(
+    responses=error_responses(
         (400, "Invalid request, or `NOT_REFUNDABLE`: not a completed usage"),
         (403, "Not a service or admin token"),
         (404, "`TRANSACTION_NOT_FOUND`"),
