@@ -13,16 +13,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 
+from mana_core_auth.security.key_files import read_or_create
 from mana_core_auth.settings import Settings
 
 PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
@@ -112,22 +111,6 @@ def _load_public_key(pem: bytes) -> PublicKey:
     return key
 
 
-def _development_key(path: Path, algorithm: str) -> PrivateKey:
-    """Read the key kept in `path`, creating it first if missing. Several
-    workers may start together: the first to create the file wins."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = private_key_pem(generate_private_key(algorithm))
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as file:
-                file.write(pem)
-    return _load_private_key(path.read_bytes())
-
-
 def load_key_set(settings: Settings) -> KeySet:
     if settings.jwt_private_key is not None:
         signing_key = _load_private_key(
@@ -139,7 +122,12 @@ def load_key_set(settings: Settings) -> KeySet:
         # Production refuses to start without a configured key (settings).
         suffix = "rsa" if settings.jwt_algorithm == "RS256" else "ed25519"
         path = settings.data_dir / f"jwt-signing-key-{suffix}.pem"
-        signing_key = _development_key(path, settings.jwt_algorithm)
+        signing_key = _load_private_key(
+            read_or_create(
+                path,
+                lambda: private_key_pem(generate_private_key(settings.jwt_algorithm)),
+            )
+        )
     if algorithm_of(signing_key) != settings.jwt_algorithm:
         raise ValueError(
             f"JWT_ALGORITHM is {settings.jwt_algorithm} but the private key is "

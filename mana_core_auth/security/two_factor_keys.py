@@ -13,14 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mana_core_auth.security.key_files import read_or_create
 from mana_core_auth.settings import Settings
 
 DEVELOPMENT_KEY_FILE = "totp-encryption.key"
@@ -66,24 +65,15 @@ class TwoFactorKeys:
         ).hexdigest()
 
 
-def _development_key(path: Path) -> str:
-    """Read the key kept in `path`, creating it first if missing; several
-    workers may start together, and the first to create the file wins."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as file:
-                file.write(Fernet.generate_key())
-    return path.read_text().strip()
-
-
 def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
     if settings.totp_encryption_key is not None:
         key = settings.totp_encryption_key.get_secret_value()
     else:
-        key = _development_key(settings.data_dir / DEVELOPMENT_KEY_FILE)
+        key = (
+            read_or_create(
+                settings.data_dir / DEVELOPMENT_KEY_FILE, Fernet.generate_key
+            )
+            .decode()
+            .strip()
+        )
     return TwoFactorKeys.from_key(key)
