@@ -17,8 +17,6 @@ from mana_core_auth.credits.errors import IdempotencyKeyReused
 from mana_core_auth.credits.ledger import (
     ENTRY_COLUMNS,
     LedgerChange,
-    LedgerEntry,
-    NewBalance,
 )
 from mana_core_auth.sql import fetch_one
 
@@ -69,11 +67,4 @@ async def replay(
         return None
     if row["request_fingerprint"] != fingerprint:
         raise IdempotencyKeyReused()
-    return LedgerChange(
-        transaction=LedgerEntry.from_record(row),
-        new_balance=NewBalance(
-            balance=row["new_balance"],
-            free_credits_remaining=row["new_free"],
-            total_spent=row["new_total_spent"],
-        ),
-    )
+    return LedgerChange.from_record(row)

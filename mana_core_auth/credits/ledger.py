@@ -105,6 +105,19 @@ class LedgerChange:
     transaction: LedgerEntry
     new_balance: NewBalance
 
+    @classmethod
+    def from_record(cls, record: asyncpg.Record) -> LedgerChange:
+        """From a ledger row with the balance after it as `new_balance`,
+        `new_free` and `new_total_spent` (the spend and replay statements)."""
+        return cls(
+            transaction=LedgerEntry.from_record(record),
+            new_balance=NewBalance(
+                balance=record["new_balance"],
+                free_credits_remaining=record["new_free"],
+                total_spent=record["new_total_spent"],
+            ),
+        )
+
 
 def json_or_none(value: dict[str, Any] | None) -> str | None:
     """asyncpg takes JSONB parameters as text."""

@@ -23,8 +23,6 @@ from mana_core_auth.credits.errors import InsufficientCredits
 from mana_core_auth.credits.ledger import (
     ENTRY_COLUMNS,
     LedgerChange,
-    LedgerEntry,
-    NewBalance,
     json_or_none,
     utc_day_start,
 )
@@ -177,14 +175,7 @@ async def spend(
             continue
         if row["id"] is None:
             raise InsufficientCredits()
-        return LedgerChange(
-            transaction=LedgerEntry.from_record(row),
-            new_balance=NewBalance(
-                balance=row["new_balance"],
-                free_credits_remaining=row["new_free"],
-                total_spent=row["new_total_spent"],
-            ),
-        )
+        return LedgerChange.from_record(row)
     raise AssertionError("a balance opened just now is missing")
 
 
