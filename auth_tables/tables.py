@@ -68,6 +68,15 @@ class SecurityEventType(str, Enum):
     two_factor_challenge = "two_factor_challenge"
     two_factor_failed = "two_factor_failed"
     account_exported = "account_exported"
+    two_factor_reset = "two_factor_reset"
+    backup_codes_regenerated = "backup_codes_regenerated"
+    admin_login = "admin_login"
+    admin_login_failed = "admin_login_failed"
+    admin_write = "admin_write"
+    credit_shortfall = "credit_shortfall"
+    api_key_created = "api_key_created"
+    api_key_revoked = "api_key_revoked"
+    api_key_rejected = "api_key_rejected"
 
 
 class User(Table, tablename="users", schema="auth"):
@@ -240,7 +249,7 @@ class SecurityEvent(Table, tablename="security_events", schema="auth"):
 
     # Piccolo compares constraints by name only: when SecurityEventType gains
     # a value, give this check a new name so the auto migration replaces it.
-    security_events_type_check_v2 = Check(
+    security_events_type_check_v3 = Check(
         choices_check("event_type", SecurityEventType)
     )
 
