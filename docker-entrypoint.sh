@@ -4,7 +4,7 @@
 set -e
 
 echo "Running database migrations..."
-python -m mana_core_auth.migrate
+python -m mana_core_auth.migrations
 echo "Migrations complete"
 
 echo "Starting Mana Core Auth..."

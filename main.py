@@ -7,8 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -20,18 +18,13 @@ from mana_core_auth.admin import build_admin
 from mana_core_auth.api import build_api
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from mana_core_auth.middleware import BodySizeLimit
-from mana_core_auth.readiness import pending_migrations
+from mana_core_auth.migrations.pending import pending_migrations
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.settings import Settings, get_settings
+from mana_core_auth.sql import engine
 
 logger = logging.getLogger("mana_core_auth")
-
-
-def _engine() -> PostgresEngine:
-    engine = engine_finder()
-    assert isinstance(engine, PostgresEngine)
-    return engine
 
 
 async def health(request: Request) -> JSONResponse:
@@ -74,8 +67,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = _engine()
-        await engine.start_connection_pool(
+        db = engine()
+        await db.start_connection_pool(
             min_size=settings.database_pool_min, max_size=settings.database_pool_max
         )
         # The ~140k objects made at start-up live as long as the process; a
@@ -86,7 +79,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            await engine.close_connection_pool()
+            await db.close_connection_pool()
 
     app = Starlette(
         routes=[

@@ -6,7 +6,9 @@ from piccolo.conf.apps import AppConfig, Command
 
 from mana_core_auth.commands.check_migrations import check_migrations
 from mana_core_auth.commands.generate_keys import generate_keys
+from mana_core_auth.commands.grant_credits import grant_credits
 from mana_core_auth.commands.serve import serve
+from mana_core_auth.commands.verify_ledger import verify_ledger
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,5 +27,7 @@ APP_CONFIG = AppConfig(
         Command(callable=serve, aliases=["run"]),
         Command(callable=generate_keys, aliases=["keys"]),
         Command(callable=check_migrations),
+        Command(callable=grant_credits),
+        Command(callable=verify_ledger),
     ],
 )

@@ -1,7 +1,8 @@
 """Schema `auth`: people, their credentials, sessions and security history.
 
-Carried over column for column from the original service; where a column
-differs, the table's docstring says why.
+The original service's data model, column for column; where a table keeps
+something else, its docstring says what and why, and
+`docs/differences-from-the-original.md` lists every difference.
 """
 
 from __future__ import annotations
@@ -103,10 +104,10 @@ class User(Table, tablename="users", schema="auth"):
 class Session(Table, tablename="sessions", schema="auth"):
     """One row per issued refresh token.
 
-    Differs from the original: the original stored the access token (`token`)
-    and the refresh token in plain text. Access tokens are signed JWTs that
-    carry this row's id as `sessionId`, so they are not stored at all; the
-    refresh token is stored only as its SHA-256 (`refresh_token_hash`).
+    Access tokens are signed JWTs that carry the session's id as
+    `sessionId`, so they are not stored at all; the refresh token is stored
+    only as its SHA-256 (`refresh_token_hash`), so a database leak reveals
+    no usable token.
     Refreshing revokes this row and inserts its successor with the same
     `family_id`; `replaced_by` links them, so presenting an old refresh token
     again is recognised as reuse and ends the whole family.
@@ -181,9 +182,8 @@ class Account(Table, tablename="accounts", schema="auth"):
 class VerificationToken(Table, tablename="verification_tokens", schema="auth"):
     """Single-use email-verification and password-reset tokens.
 
-    Differs from the original: `token` held the token itself; this table
-    keeps only its SHA-256 (`token_hash`) so a database leak reveals no
-    usable link.
+    Only the token's SHA-256 is kept (`token_hash`), so a database leak
+    reveals no usable link.
     """
 
     id = UUID(primary_key=True)
@@ -208,7 +208,7 @@ class TwoFactorAuth(Table, tablename="two_factor_auth", schema="auth"):
     """TOTP enrolment. The secret is stored encrypted, the backup codes
     hashed (keyed), each removed from the list when it is used.
 
-    Not in the original: `last_used_step` is the RFC 6238 time step of the
+    `last_used_step` is the RFC 6238 time step of the
     last code accepted; only later steps are accepted, so a code cannot be
     replayed within its window.
     """
@@ -256,8 +256,7 @@ class SecurityEvent(Table, tablename="security_events", schema="auth"):
 
 class RateLimitCounter(Table, tablename="rate_limit_counters", schema="auth"):
     """Fixed-window counters shared by every worker and replica (failed logins
-    per account and per IP, registrations per IP). Not in the original, whose
-    rate limiter was never enabled."""
+    per account and per IP, registrations per IP)."""
 
     key = Varchar(length=255, primary_key=True)
     window_started_at = Timestamptz()
@@ -266,8 +265,7 @@ class RateLimitCounter(Table, tablename="rate_limit_counters", schema="auth"):
 
 class OutboxMessage(Table, tablename="outbox_messages", schema="auth"):
     """Mail the service would have sent, kept here when no SMTP server is
-    configured (development): operators read it in the admin. Not in the
-    original."""
+    configured (development): operators read it in the admin."""
 
     id = UUID(primary_key=True)
     recipient = Text(null=False)

@@ -545,7 +545,7 @@ def main() -> None:
     results: list[Result] = []
     process = None
     try:
-        migrate = [sys.executable, "-m", "mana_core_auth.migrate"]
+        migrate = [sys.executable, "-m", "mana_core_auth.migrations"]
         extras["empty database → migrated"] = (
             f"{timed(migrate, env):.2f} s "
             f"(original {ORIGINAL_MIGRATE_S} s, target ≤ 1.5 s)"

@@ -1,9 +1,7 @@
 import os
 
-from piccolo.conf.apps import AppConfig, Command
+from piccolo.conf.apps import AppConfig
 
-from .commands.grant import grant
-from .commands.verify import verify
 from .tables import Balance, Package, Purchase, Transaction, UsageStat
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
@@ -14,5 +12,5 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[Balance, Transaction, Package, Purchase, UsageStat],
     migration_dependencies=["auth_tables.piccolo_app"],
-    commands=[Command(callable=grant), Command(callable=verify)],
+    commands=[],
 )

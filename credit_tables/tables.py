@@ -75,7 +75,7 @@ class Transaction(Table, tablename="transactions", schema="credits"):
     """The ledger: one row per change of a balance, never updated after it
     completes. `balance_before`/`balance_after` are paid + free credits.
 
-    Not in the original: `free_amount` is the part of `amount` that moved free
+    `free_amount` is the part of `amount` that moved free
     credits (the rest moved paid ones), so a refund can give back exactly what
     a usage took and each pool is checkable on its own. `balance_version` is
     the balance's `version` after this row (1, 2, 3 ... per user): it orders a
@@ -83,11 +83,11 @@ class Transaction(Table, tablename="transactions", schema="credits"):
     balance row is locked), and, unique per user, refuses two writers that
     both read the same version.
 
-    Differs from the original: the idempotency key is unique per user, not
-    globally (the original let one user replay another's key), and
-    `request_fingerprint` remembers the request body so that the same key
-    with a different body is refused. `refund_of` links a refund to the usage
-    it reverses; its uniqueness allows one refund per usage."""
+    The idempotency key is unique per user, so one user's key never answers
+    for another's request, and `request_fingerprint` remembers the request
+    body so that the same key with a different body is refused. `refund_of`
+    links a refund to the usage it reverses; its uniqueness allows one refund
+    per usage."""
 
     id = UUID(primary_key=True)
     user = ForeignKey(

@@ -166,7 +166,7 @@ def table_configs() -> list[TableConfig]:
 def build_admin(settings: Settings) -> ASGIApp:
     return create_admin(
         tables=table_configs(),
-        forms=credit_forms(),
+        forms=credit_forms(settings),
         site_name="Mana Core Auth",
         production=not settings.is_development,
         allowed_hosts=settings.admin_allowed_hosts,

@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mana_core_auth.auth.account_endpoints import router as account_router
+from mana_core_auth.auth.account.endpoints import router as account_router
+from mana_core_auth.auth.email_links.endpoints import router as email_links_router
 from mana_core_auth.auth.endpoints import router as auth_router
-from mana_core_auth.auth.two_factor_endpoints import router as two_factor_router
+from mana_core_auth.auth.two_factor.endpoints import router as two_factor_router
 from mana_core_auth.credits.endpoints import router as credits_router
 from mana_core_auth.email.mailer import build_mailer
 from mana_core_auth.errors import EXCEPTION_HANDLERS
@@ -69,6 +70,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.state.mailer = build_mailer(settings)
     api.state.two_factor_keys = load_two_factor_keys(settings)
     api.include_router(auth_router)
+    api.include_router(email_links_router)
     api.include_router(account_router)
     api.include_router(two_factor_router)
     api.include_router(credits_router)

@@ -1,10 +1,10 @@
-"""Hand-written SQL on Piccolo's connections: the current transaction's
-connection if one is open, else one from the pool (or a fresh one, as in
-`piccolo` commands, which run without a pool).
-
-For the statements on every request's path (the session check, the spend),
-where building the query with Piccolo's query builder costs more than
-running it."""
+"""Hand-written SQL, with asyncpg's `$1` placeholders, on Piccolo's
+connections: the current transaction's connection if one is open, else one
+from the pool (or a fresh one, as in `piccolo` commands, which run without a
+pool). Every statement the query builder cannot express, or where building
+it would cost more than running it (the session check, the spend), goes
+through here.
+"""
 
 from __future__ import annotations
 

@@ -96,8 +96,13 @@ async def client(app: Any) -> AsyncIterator[Any]:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Slow suites (container builds, soaks) run in CI (`CI=true`) or when
-    selected with `-m slow`; a quick local run skips them."""
+    """`after_suite` tests run last, whatever else was collected. Slow suites
+    (container builds, soaks) run in CI (`CI=true`) or when selected with
+    `-m slow`; a quick local run skips them."""
+    last = [item for item in items if item.get_closest_marker("after_suite")]
+    for item in last:
+        items.remove(item)
+    items.extend(last)
     if os.environ.get("CI") == "true" or "slow" in (config.option.markexpr or ""):
         return
     skip = pytest.mark.skip(reason="slow: runs in CI, or locally with -m slow")

@@ -73,7 +73,7 @@ def piccolo(
 def migrate(database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "mana_core_auth.migrate"],
+        [sys.executable, "-m", "mana_core_auth.migrations"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

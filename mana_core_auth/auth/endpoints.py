@@ -8,18 +8,14 @@ from fastapi import APIRouter, BackgroundTasks, status
 
 from auth_tables.tables import User
 from mana_core_auth.auth import logout, sessions
-from mana_core_auth.auth.dependencies import (
-    AppMailer,
-    AppSettings,
-    Client,
-    Keys,
-    Tokens,
-)
-from mana_core_auth.auth.email_requests import run_mail_job
-from mana_core_auth.auth.email_verification import send_verification_email
-from mana_core_auth.auth.grants import Account, Grant, grant, load_account
+from mana_core_auth.auth.dependencies import AppMailer, AppTwoFactorKeys
+from mana_core_auth.auth.email_links.mail_jobs import run_mail_job
+from mana_core_auth.auth.email_links.verification import send_verification_email
 from mana_core_auth.auth.login import LoggedIn, log_in
-from mana_core_auth.auth.models import (
+from mana_core_auth.auth.password_change import change_password
+from mana_core_auth.auth.principal import Principal, authenticate
+from mana_core_auth.auth.registration import register
+from mana_core_auth.auth.schemas import (
     ChangePasswordRequest,
     LoginRequest,
     Me,
@@ -35,16 +31,19 @@ from mana_core_auth.auth.models import (
     ValidateRequest,
     ValidateResponse,
 )
-from mana_core_auth.auth.password_change import change_password
-from mana_core_auth.auth.principal import Principal, authenticate
-from mana_core_auth.auth.registration import register
+from mana_core_auth.auth.token_pair import (
+    TokenPair,
+    issue_tokens,
+    load_signed_in_user,
+)
+from mana_core_auth.dependencies import AppSettings, Client, Tokens
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.schemas import MessageResponse, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def token_response(result: Grant) -> TokenResponse:
+def token_response(result: TokenPair) -> TokenResponse:
     return TokenResponse(
         user=UserSummary.model_validate(result.user),
         access_token=result.access_token,
@@ -103,7 +102,7 @@ async def login(
     settings: AppSettings,
     client: Client,
     tokens: Tokens,
-    keys: Keys,
+    keys: AppTwoFactorKeys,
 ) -> TokenResponse | TwoFactorChallengeResponse:
     result = await log_in(
         email=body.email,
@@ -115,7 +114,7 @@ async def login(
         keys=keys,
     )
     if isinstance(result, LoggedIn):
-        return token_response(grant(tokens, result.account, result.session))
+        return token_response(issue_tokens(tokens, result.user, result.session))
     return TwoFactorChallengeResponse(
         challenge_token=result.challenge_token, expires_in=result.expires_in
     )
@@ -130,8 +129,8 @@ async def refresh(
     body: RefreshRequest, client: Client, tokens: Tokens
 ) -> TokenResponse:
     session = await sessions.rotate_session(body.refresh_token, client)
-    account: Account = await load_account(session.user_id)
-    return token_response(grant(tokens, account, session))
+    user = await load_signed_in_user(session.user_id)
+    return token_response(issue_tokens(tokens, user, session))
 
 
 @router.post(

@@ -16,13 +16,13 @@ from typing import Any
 
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.errors import EmailNotVerified, InvalidCredentials
 from mana_core_auth.auth.events import record_event
-from mana_core_auth.auth.grants import Account
 from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
 from mana_core_auth.auth.sessions import IssuedSession, start_session
-from mana_core_auth.auth.two_factor import two_factor_enabled
-from mana_core_auth.auth.two_factor_challenge import issue_challenge
-from mana_core_auth.errors import EmailNotVerified, InvalidCredentials
+from mana_core_auth.auth.token_pair import SignedInUser
+from mana_core_auth.auth.two_factor.challenge import issue_challenge
+from mana_core_auth.auth.two_factor.enrolment import two_factor_enabled
 from mana_core_auth.security.passwords import verify_dummy_password, verify_password
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
@@ -30,7 +30,7 @@ from mana_core_auth.settings import Settings
 
 @dataclass(frozen=True)
 class LoggedIn:
-    account: Account
+    user: SignedInUser
     session: IssuedSession
 
 
@@ -40,7 +40,7 @@ class TwoFactorRequired:
     expires_in: int
 
 
-async def _find_account(email: str) -> tuple[Account, str] | None:
+async def _find_user(email: str) -> tuple[SignedInUser, str] | None:
     """The live account with this email and its password hash."""
     user = Password.user
     row = (
@@ -58,11 +58,11 @@ async def _find_account(email: str) -> tuple[Account, str] | None:
     if row is None:
         return None
     hashed_password = row.pop("hashed_password")
-    return Account(**row), hashed_password
+    return SignedInUser(**row), hashed_password
 
 
 async def open_session(
-    account: Account,
+    user: SignedInUser,
     *,
     device_id: str | None,
     device_name: str | None,
@@ -73,7 +73,7 @@ async def open_session(
     """Start a session for a login that passed every check, and record it."""
     async with Password._meta.db.transaction():
         session = await start_session(
-            user_id=account.id,
+            user_id=user.id,
             device_id=device_id,
             device_name=device_name,
             client=client,
@@ -81,7 +81,7 @@ async def open_session(
         )
         await record_event(
             SecurityEventType.login,
-            user_id=account.id,
+            user_id=user.id,
             client=client,
             session_id=str(session.id),
             device_name=device_name,
@@ -105,13 +105,13 @@ async def log_in(
 
     :raises TooManyRequests: while too many attempts failed for this account
         or from this IP; checked before the password, so guessing stops.
-    :raises InvalidCredentials: unknown email, wrong password, deleted account.
+    :raises InvalidCredentials: unknown email, wrong password, deleted user.
     :raises EmailNotVerified: with `REQUIRE_VERIFIED_EMAIL`, until the email
         is verified (told only to whoever knows the password).
     """
     limits = login_limits(email, client, settings)
     await count_attempt(*limits)
-    found = await _find_account(email)
+    found = await _find_user(email)
     if found is None:
         await verify_dummy_password(password)
         await record_event(
@@ -121,12 +121,12 @@ async def log_in(
             reason="unknown_account",
         )
         raise InvalidCredentials()
-    account, stored_hash = found
+    user, stored_hash = found
     verification = await verify_password(password, stored_hash)
     if not verification.valid:
         await record_event(
             SecurityEventType.login_failed,
-            user_id=account.id,
+            user_id=user.id,
             client=client,
             reason="wrong_password",
         )
@@ -135,37 +135,37 @@ async def log_in(
     await forgive(*limits)
     if verification.new_hash is not None:
         await Password.update({Password.hashed_password: verification.new_hash}).where(
-            Password.user == account.id
+            Password.user == user.id
         )
-    if settings.require_verified_email and not account.email_verified:
+    if settings.require_verified_email and not user.email_verified:
         await record_event(
             SecurityEventType.login_failed,
-            user_id=account.id,
+            user_id=user.id,
             client=client,
             reason="email_not_verified",
         )
         raise EmailNotVerified()
-    if await two_factor_enabled(account.id):
+    if await two_factor_enabled(user.id):
         ttl = settings.two_factor_challenge_ttl_seconds
         challenge = issue_challenge(
             keys,
-            user_id=account.id,
+            user_id=user.id,
             device_id=device_id,
             device_name=device_name,
             ttl_seconds=ttl,
         )
         await record_event(
             SecurityEventType.two_factor_challenge,
-            user_id=account.id,
+            user_id=user.id,
             client=client,
             device_name=device_name,
         )
         return TwoFactorRequired(challenge_token=challenge, expires_in=ttl)
     session = await open_session(
-        account,
+        user,
         device_id=device_id,
         device_name=device_name,
         client=client,
         settings=settings,
     )
-    return LoggedIn(account=account, session=session)
+    return LoggedIn(user=user, session=session)

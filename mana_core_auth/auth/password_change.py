@@ -7,10 +7,10 @@ import uuid
 
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.errors import WeakPassword
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.reauthentication import confirm_password
 from mana_core_auth.auth.sessions import revoke_user_sessions
-from mana_core_auth.errors import WeakPassword
 from mana_core_auth.security.password_policy import is_common_password
 from mana_core_auth.security.passwords import hash_password
 from mana_core_auth.settings import Settings

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from auth_tables.tables import Role
+from mana_core_auth.dependencies import Tokens
 from mana_core_auth.errors import Forbidden, Unauthorized
 from mana_core_auth.security.tokens import AccessClaims, InvalidToken, TokenService
 from mana_core_auth.sql import fetch_one
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
-
-
-async def get_token_service(request: Request) -> TokenService:
-    tokens: TokenService = request.app.state.tokens
-    return tokens
 
 
 _LIVE_SESSION = """
@@ -50,7 +46,7 @@ async def authenticate(tokens: TokenService, token: str) -> AccessClaims:
 
 
 async def require_principal(
-    tokens: Annotated[TokenService, Depends(get_token_service)],
+    tokens: Tokens,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AccessClaims:
     if credentials is None or credentials.scheme.lower() != "bearer":

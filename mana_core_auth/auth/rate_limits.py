@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from auth_tables.tables import RateLimitCounter
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.errors import TooManyRequests
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import fetch
 
 
 @dataclass(frozen=True)
@@ -76,20 +76,20 @@ def register_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Lim
 # that two requests never lock the same rows in opposite orders.
 _COUNT = """
 INSERT INTO auth.rate_limit_counters AS counter (key, window_started_at, hits)
-SELECT unnest({}::text[]), now(), 1
+SELECT unnest($1::text[]), now(), 1
 ON CONFLICT (key) DO UPDATE SET
     window_started_at = CASE
-        WHEN counter.window_started_at <= now() - make_interval(secs => {}::int)
+        WHEN counter.window_started_at <= now() - make_interval(secs => $2::int)
         THEN now() ELSE counter.window_started_at END,
     hits = CASE
-        WHEN counter.window_started_at <= now() - make_interval(secs => {}::int)
+        WHEN counter.window_started_at <= now() - make_interval(secs => $2::int)
         THEN 1 ELSE counter.hits + 1 END
 RETURNING key, hits, window_started_at, now() AS now
 """
 
 _FORGIVE = """
 UPDATE auth.rate_limit_counters SET hits = greatest(hits - 1, 0)
-WHERE key = ANY({}::text[])
+WHERE key = ANY($1::text[])
 """
 
 
@@ -110,7 +110,7 @@ async def count_attempt(*limits: Limit) -> None:
         key=lambda limit: limit.window_seconds,
     ):
         by_key = {limit.key: limit for limit in group}
-        rows = await RateLimitCounter.raw(_COUNT, list(by_key), window, window)
+        rows = await fetch(_COUNT, list(by_key), window)
         waits += [
             _seconds_left(row["window_started_at"], row["now"], window)
             for row in rows
@@ -122,4 +122,4 @@ async def count_attempt(*limits: Limit) -> None:
 
 async def forgive(*limits: Limit) -> None:
     """Take back one counted attempt from each limit."""
-    await RateLimitCounter.raw(_FORGIVE, sorted(limit.key for limit in limits))
+    await fetch(_FORGIVE, sorted(limit.key for limit in limits))

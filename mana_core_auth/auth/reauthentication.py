@@ -9,6 +9,7 @@ import uuid
 
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.errors import InvalidCurrentPassword
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.rate_limits import (
     Limit,
@@ -16,7 +17,6 @@ from mana_core_auth.auth.rate_limits import (
     forgive,
     login_limits,
 )
-from mana_core_auth.errors import InvalidCurrentPassword
 from mana_core_auth.security.passwords import verify_password
 from mana_core_auth.settings import Settings
 

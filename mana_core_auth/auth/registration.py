@@ -7,10 +7,10 @@ import asyncpg
 
 from auth_tables.tables import Password, SecurityEventType, User
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.errors import EmailTaken, WeakPassword
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.rate_limits import count_attempt, register_ip_limit
-from mana_core_auth.credits.accounts import open_balance
-from mana_core_auth.errors import EmailTaken, WeakPassword
+from mana_core_auth.credits.balances import open_balance
 from mana_core_auth.security.password_policy import is_common_password
 from mana_core_auth.security.passwords import hash_password
 from mana_core_auth.settings import Settings

@@ -19,9 +19,10 @@ from typing import Any
 
 from auth_tables.tables import SecurityEventType, Session
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.errors import InvalidRefreshToken
 from mana_core_auth.auth.events import record_event
-from mana_core_auth.errors import InvalidRefreshToken
 from mana_core_auth.security.tokens import hash_token, new_refresh_token
+from mana_core_auth.sql import fetch
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ async def _insert_session(
 # NULL`; the others wait for its row lock and then match nothing.
 _CLAIM_FOR_ROTATION = """
 UPDATE auth.sessions AS session
-SET revoked_at = now(), replaced_by = {}, last_activity_at = now()
-WHERE session.refresh_token_hash = {}
+SET revoked_at = now(), replaced_by = $1, last_activity_at = now()
+WHERE session.refresh_token_hash = $2
   AND session.revoked_at IS NULL
   AND session.refresh_token_expires_at > now()
   AND EXISTS (
@@ -119,7 +120,7 @@ async def rotate_session(refresh_token: str, client: ClientInfo) -> IssuedSessio
     token_hash = hash_token(refresh_token)
     successor_id = uuid.uuid4()
     async with Session._meta.db.transaction():
-        claimed = await Session.raw(_CLAIM_FOR_ROTATION, successor_id, token_hash)
+        claimed = await fetch(_CLAIM_FOR_ROTATION, successor_id, token_hash)
         if claimed:
             old = claimed[0]
             return await _insert_session(

@@ -9,7 +9,7 @@ import uvicorn
 from piccolo.apps.user.tables import BaseUser
 
 from mana_core_auth.database import resolve_database_url
-from mana_core_auth.migrate import migration_database_url, run_locked
+from mana_core_auth.migrations.lock import migration_database_url, run_locked
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.settings import Settings, get_settings
 

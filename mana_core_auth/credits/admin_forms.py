@@ -11,13 +11,11 @@ from piccolo_admin.endpoints import FormConfig
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
-from auth_tables.tables import User
-from credit_tables.tables import TransactionType
-from mana_core_auth.credits.grants import grant
+from mana_core_auth.credits.grants import grant_by_email
 from mana_core_auth.credits.ledger import utc_now
 from mana_core_auth.credits.refunds import refund
 from mana_core_auth.errors import AppError
-from mana_core_auth.settings import get_settings
+from mana_core_auth.settings import Settings
 
 GROUP = "Credits"
 
@@ -54,38 +52,6 @@ def _operator(request: Request) -> str:
     return f"admin:{request.user.user.username}"
 
 
-async def grant_credits(request: Request, data: GrantCreditsForm) -> str:
-    user = (
-        await User.select(User.id)
-        .where(User.email == data.email.strip().lower())
-        .first()
-    )
-    if user is None:
-        raise ValueError(f"No user with the email {data.email}")
-    kind = (
-        TransactionType.bonus
-        if data.credits is CreditKind.free
-        else TransactionType.adjustment
-    )
-    try:
-        change = await grant(
-            user["id"],
-            data.amount,
-            reason=data.reason,
-            kind=kind,
-            granted_by=_operator(request),
-            now=utc_now(),
-            settings=get_settings(),
-        )
-    except AppError as error:
-        raise ValueError(error.message) from error
-    new = change.new_balance
-    return (
-        f"{data.amount:+} credits for {data.email}: now paid {new.balance}, "
-        f"free {new.free_credits_remaining} (ledger row {change.transaction.id})"
-    )
-
-
 async def refund_usage(request: Request, data: RefundUsageForm) -> str:
     try:
         change = await refund(
@@ -102,7 +68,28 @@ async def refund_usage(request: Request, data: RefundUsageForm) -> str:
     )
 
 
-def credit_forms() -> list[FormConfig]:
+def credit_forms(settings: Settings) -> list[FormConfig]:
+    """The forms, writing with the settings of the app they are mounted in."""
+
+    async def grant_credits(request: Request, data: GrantCreditsForm) -> str:
+        try:
+            change = await grant_by_email(
+                data.email,
+                data.amount,
+                reason=data.reason,
+                free=data.credits is CreditKind.free,
+                granted_by=_operator(request),
+                now=utc_now(),
+                settings=settings,
+            )
+        except AppError as error:
+            raise ValueError(error.message) from error
+        new = change.new_balance
+        return (
+            f"{data.amount:+} credits for {data.email}: now paid {new.balance}, "
+            f"free {new.free_credits_remaining} (ledger row {change.transaction.id})"
+        )
+
     return [
         FormConfig(
             name="Grant credits",

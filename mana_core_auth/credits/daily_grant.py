@@ -5,7 +5,7 @@ The grant happens when the user reads the balance or spends, in the same
 statement that locks the balance row, and adds to the locked row's current
 values: two readers cannot both grant (the second re-checks
 `last_daily_reset_at` on the row the first wrote), and a grant can never
-write back a stale balance over a debit (the original's defects).
+write back a stale balance over a debit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from mana_core_auth.credits.accounts import ensure_balance
+from mana_core_auth.credits.balances import ensure_balance
 from mana_core_auth.credits.ledger import utc_day_start
 from mana_core_auth.settings import Settings
 from mana_core_auth.sql import fetch_one

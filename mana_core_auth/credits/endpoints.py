@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query
 
 from auth_tables.tables import Role
 from credit_tables.tables import TransactionType
-from mana_core_auth.auth.dependencies import AppSettings
 from mana_core_auth.auth.principal import Principal, require_role
 from mana_core_auth.credits import history
 from mana_core_auth.credits.daily_grant import read_balance
 from mana_core_auth.credits.ledger import utc_date, utc_now
-from mana_core_auth.credits.models import (
+from mana_core_auth.credits.packages import list_packages_on_sale
+from mana_core_auth.credits.refunds import refund
+from mana_core_auth.credits.schemas import (
     BalanceResponse,
     LedgerChangeResponse,
     PackageResponse,
@@ -25,8 +26,8 @@ from mana_core_auth.credits.models import (
     TransactionResponse,
     UsageResponse,
 )
-from mana_core_auth.credits.refunds import refund
 from mana_core_auth.credits.spending import spend
+from mana_core_auth.dependencies import AppSettings
 from mana_core_auth.errors import AppError
 from mana_core_auth.schemas import NoNul, error_responses
 from mana_core_auth.security.tokens import AccessClaims
@@ -149,7 +150,7 @@ async def get_purchases(
     summary="Credit packages on sale, by sort order",
 )
 async def get_packages() -> list[PackageResponse]:
-    rows = await history.list_active_packages()
+    rows = await list_packages_on_sale()
     return [PackageResponse.model_validate(row) for row in rows]
 
 

@@ -35,3 +35,8 @@ class NotRefundable(AppError):
 class AlreadyRefunded(Conflict):
     code = "ALREADY_REFUNDED"
     message = "This transaction has already been refunded"
+
+
+class UserNotFound(NotFound):
+    code = "USER_NOT_FOUND"
+    message = "No user with this email"

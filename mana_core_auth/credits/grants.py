@@ -10,19 +10,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from credit_tables.tables import (
-    Balance,
-    Transaction,
-    TransactionStatus,
-    TransactionType,
-)
-from mana_core_auth.credits.accounts import ensure_balance
-from mana_core_auth.credits.errors import BalanceNotFound, InsufficientCredits
+from auth_tables.tables import User
+from credit_tables.tables import Balance, TransactionType
+from mana_core_auth.credits.balances import ensure_balance
+from mana_core_auth.credits.errors import BalanceNotFound, UserNotFound
 from mana_core_auth.credits.ledger import (
-    ENTRY_FIELDS,
     LedgerChange,
-    LedgerEntry,
-    NewBalance,
+    NewEntry,
+    append_entry,
+    lock_balance,
 )
 from mana_core_auth.settings import Settings
 
@@ -53,63 +49,47 @@ async def grant(
         raise ValueError("a bonus is positive, an adjustment not zero")
     if not reason.strip():
         raise ValueError("a grant needs a reason")
-    await ensure_balance_exists(user_id, settings, now)
-    free_amount = amount if kind is TransactionType.bonus else 0
+    await ensure_balance(user_id, settings, now=now)
     metadata: dict[str, Any] = {"grantedBy": granted_by} if granted_by else {}
+    entry = NewEntry(
+        type=kind,
+        amount=amount,
+        free_amount=amount if kind is TransactionType.bonus else 0,
+        description=reason.strip(),
+        metadata=metadata or None,
+    )
     async with Balance._meta.db.transaction():
-        locked = await (
-            Balance.select()
-            .where(Balance.user == user_id)
-            .lock_rows()
-            .first()
-            .output(load_json=True)
-        )
+        locked = await lock_balance(user_id)
         if locked is None:
             raise BalanceNotFound()
-        paid = locked["balance"] + amount - free_amount
-        free = locked["free_credits_remaining"] + free_amount
-        if paid < 0:
-            raise InsufficientCredits()
-        before = locked["balance"] + locked["free_credits_remaining"]
-        version = locked["version"] + 1
-        total_earned = locked["total_earned"] + amount
-        await Balance.update(
-            {
-                Balance.balance: paid,
-                Balance.free_credits_remaining: free,
-                Balance.total_earned: total_earned,
-                Balance.version: version,
-                Balance.updated_at: now,
-            }
-        ).where(Balance.user == user_id)
-        rows = await Transaction.insert(
-            Transaction(
-                user=user_id,
-                type=kind,
-                status=TransactionStatus.completed,
-                amount=amount,
-                free_amount=free_amount,
-                balance_before=before,
-                balance_after=before + amount,
-                balance_version=version,
-                description=reason.strip(),
-                metadata=metadata or None,
-                created_at=now,
-                completed_at=now,
-            )
-        ).returning(*ENTRY_FIELDS)
-    return LedgerChange(
-        transaction=LedgerEntry.from_record(rows[0]),
-        new_balance=NewBalance(
-            balance=paid,
-            free_credits_remaining=free,
-            total_spent=locked["total_spent"],
-        ),
+        return await append_entry(user_id, locked, entry, now=now)
+
+
+async def grant_by_email(
+    email: str,
+    amount: int,
+    *,
+    reason: str,
+    free: bool,
+    granted_by: str,
+    now: datetime,
+    settings: Settings,
+) -> LedgerChange:
+    """`grant` to the user with this email: free credits as a `bonus` row,
+    else paid ones as an `adjustment` row.
+
+    :raises UserNotFound: if no user has this email.
+    :raises ValueError, InsufficientCredits: as `grant` does.
+    """
+    user = await User.select(User.id).where(User.email == email.strip().lower()).first()
+    if user is None:
+        raise UserNotFound(f"No user with the email {email}")
+    return await grant(
+        user["id"],
+        amount,
+        reason=reason,
+        kind=TransactionType.bonus if free else TransactionType.adjustment,
+        granted_by=granted_by,
+        now=now,
+        settings=settings,
     )
-
-
-async def ensure_balance_exists(
-    user_id: uuid.UUID, settings: Settings, now: datetime
-) -> None:
-    if not await Balance.exists().where(Balance.user == user_id):
-        await ensure_balance(user_id, settings, now=now)

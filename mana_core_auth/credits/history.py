@@ -1,5 +1,5 @@
-"""What a user reads back: ledger entries, purchases, usage per day, and the
-packages on sale."""
+"""What a user reads back: their balance, ledger entries, purchases and usage
+per day."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from piccolo.columns.combination import Combinable
 
 from credit_tables.tables import (
-    Package,
+    Balance,
     Purchase,
     Transaction,
     TransactionType,
@@ -45,13 +45,17 @@ async def list_transactions(
 
 
 async def list_purchases(
-    user_id: uuid.UUID, *, limit: int, offset: int
+    user_id: uuid.UUID,
+    *,
+    limit: int | None,
+    offset: int = 0,
+    newest_first: bool = True,
 ) -> list[dict[str, Any]]:
-    """Newest first."""
-    return await (
+    """The user's purchases; all of them when `limit` is None."""
+    query = (
         Purchase.select(
             Purchase.id,
-            Purchase.package,
+            Purchase.package.as_alias("package_id"),
             Purchase.credits,
             Purchase.price_euro_cents,
             Purchase.status,
@@ -59,25 +63,38 @@ async def list_purchases(
             Purchase.completed_at,
         )
         .where(Purchase.user == user_id)
-        .order_by(Purchase.created_at, ascending=False)
-        .limit(limit)
+        .order_by(Purchase.created_at, ascending=not newest_first)
         .offset(offset)
     )
+    if limit is not None:
+        query = query.limit(limit)
+    return await query
 
 
-async def list_active_packages() -> list[dict[str, Any]]:
-    return await (
-        Package.select(
-            Package.id,
-            Package.name,
-            Package.description,
-            Package.credits,
-            Package.price_euro_cents,
-            Package.sort_order,
+async def balance_totals(user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The balance as stored (no daily grant); None if the user has none."""
+    return (
+        await Balance.select(
+            Balance.balance,
+            Balance.free_credits_remaining,
+            Balance.total_earned,
+            Balance.total_spent,
+            Balance.daily_free_credits,
         )
-        .where(Package.active.eq(True))
-        .order_by(Package.sort_order, Package.price_euro_cents)
+        .where(Balance.user == user_id)
+        .first()
     )
+
+
+async def whole_ledger(user_id: uuid.UUID) -> list[LedgerEntry]:
+    """Every ledger entry of the user, oldest first."""
+    rows = await (
+        Transaction.select(*ENTRY_FIELDS)
+        .where(Transaction.user == user_id)
+        .order_by(Transaction.balance_version, Transaction.created_at)
+        .output(load_json=True)
+    )
+    return [LedgerEntry.from_record(row) for row in rows]
 
 
 async def usage_per_day(

@@ -1,8 +1,11 @@
-"""What a ledger change returns, and the columns every statement reads back.
+"""The ledger: what a change returns, the columns every statement reads
+back, and the one writer of balance changes outside the spend statement.
 
 Every change of a balance (spend, daily grant, operator grant, refund) locks
 the user's balance row, writes the ledger row with the next
-`balance_version`, and commits both together.
+`balance_version`, and commits both together. Spending and the daily grant
+do it in one SQL statement each (`spending`, `daily_grant`); everything else
+goes through `lock_balance` and `append_entry`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from typing import Any
 
 import asyncpg
 
-from credit_tables.tables import Transaction
+from credit_tables.tables import (
+    Balance,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+)
+from mana_core_auth.credits.errors import InsufficientCredits
 
 # The ledger columns the API shows.
 ENTRY_FIELDS = (
@@ -122,3 +131,86 @@ class LedgerChange:
 def json_or_none(value: dict[str, Any] | None) -> str | None:
     """asyncpg takes JSONB parameters as text."""
     return None if value is None else json.dumps(value)
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A completed ledger row to append: `amount` changes paid + free
+    credits, `free_amount` is the part of it that moves free ones."""
+
+    type: TransactionType
+    amount: int
+    free_amount: int
+    description: str
+    app_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    refund_of: uuid.UUID | None = None
+    # Which running total the change counts in: what the user spent (usage
+    # and its refunds) or, otherwise, what they earned.
+    counts_as_spending: bool = False
+
+
+async def lock_balance(user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The user's balance row, locked until the open transaction ends; None
+    if the user has no balance."""
+    return await Balance.select().where(Balance.user == user_id).lock_rows().first()
+
+
+async def append_entry(
+    user_id: uuid.UUID,
+    locked: dict[str, Any],
+    entry: NewEntry,
+    *,
+    now: datetime,
+) -> LedgerChange:
+    """Apply `entry` to the balance row `locked` (from `lock_balance`, in
+    the same open transaction) and write its ledger row with the next
+    version.
+
+    :raises InsufficientCredits: if paid or free credits would go negative.
+    """
+    paid = locked["balance"] + entry.amount - entry.free_amount
+    free = locked["free_credits_remaining"] + entry.free_amount
+    if paid < 0 or free < 0:
+        raise InsufficientCredits()
+    total_earned, total_spent = locked["total_earned"], locked["total_spent"]
+    if entry.counts_as_spending:
+        total_spent -= entry.amount
+    else:
+        total_earned += entry.amount
+    before = locked["balance"] + locked["free_credits_remaining"]
+    version = locked["version"] + 1
+    await Balance.update(
+        {
+            Balance.balance: paid,
+            Balance.free_credits_remaining: free,
+            Balance.total_earned: total_earned,
+            Balance.total_spent: total_spent,
+            Balance.version: version,
+            Balance.updated_at: now,
+        }
+    ).where(Balance.user == user_id)
+    rows = await Transaction.insert(
+        Transaction(
+            user=user_id,
+            type=entry.type,
+            status=TransactionStatus.completed,
+            amount=entry.amount,
+            free_amount=entry.free_amount,
+            balance_before=before,
+            balance_after=before + entry.amount,
+            balance_version=version,
+            app_id=entry.app_id,
+            description=entry.description,
+            metadata=entry.metadata,
+            refund_of=entry.refund_of,
+            created_at=now,
+            completed_at=now,
+        )
+    ).returning(*ENTRY_FIELDS)
+    return LedgerChange(
+        transaction=LedgerEntry.from_record(rows[0]),
+        new_balance=NewBalance(
+            balance=paid, free_credits_remaining=free, total_spent=total_spent
+        ),
+    )

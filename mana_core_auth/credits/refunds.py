@@ -22,10 +22,10 @@ from mana_core_auth.credits.errors import (
     TransactionNotFound,
 )
 from mana_core_auth.credits.ledger import (
-    ENTRY_FIELDS,
     LedgerChange,
-    LedgerEntry,
-    NewBalance,
+    NewEntry,
+    append_entry,
+    lock_balance,
     utc_date,
 )
 
@@ -67,54 +67,29 @@ async def refund(
     ):
         raise NotRefundable()
     user_id = usage["user_id"]
-    amount = -usage["amount"]
-    free_amount = -usage["free_amount"]
     metadata: dict[str, Any] = {"refundedBy": refunded_by} if refunded_by else {}
+    entry = NewEntry(
+        type=TransactionType.refund,
+        amount=-usage["amount"],
+        free_amount=-usage["free_amount"],
+        description=reason.strip() or "Refund",
+        app_id=usage["app_id"],
+        metadata=metadata or None,
+        refund_of=transaction_id,
+        counts_as_spending=True,
+    )
     try:
         async with Balance._meta.db.transaction():
-            locked = await (
-                Balance.select().where(Balance.user == user_id).lock_rows().first()
-            )
+            locked = await lock_balance(user_id)
             assert locked is not None, "a usage has a balance"
             # Read after taking the lock, so a refund committed meanwhile is seen.
             if await Transaction.exists().where(
                 Transaction.refund_of == transaction_id
             ):
                 raise AlreadyRefunded()
-            paid = locked["balance"] + amount - free_amount
-            free = locked["free_credits_remaining"] + free_amount
-            total_spent = locked["total_spent"] - amount
-            before = locked["balance"] + locked["free_credits_remaining"]
-            version = locked["version"] + 1
-            await Balance.update(
-                {
-                    Balance.balance: paid,
-                    Balance.free_credits_remaining: free,
-                    Balance.total_spent: total_spent,
-                    Balance.version: version,
-                    Balance.updated_at: now,
-                }
-            ).where(Balance.user == user_id)
-            rows = await Transaction.insert(
-                Transaction(
-                    user=user_id,
-                    type=TransactionType.refund,
-                    status=TransactionStatus.completed,
-                    amount=amount,
-                    free_amount=free_amount,
-                    balance_before=before,
-                    balance_after=before + amount,
-                    balance_version=version,
-                    app_id=usage["app_id"],
-                    description=reason.strip() or "Refund",
-                    metadata=metadata or None,
-                    refund_of=transaction_id,
-                    created_at=now,
-                    completed_at=now,
-                )
-            ).returning(*ENTRY_FIELDS)
+            change = await append_entry(user_id, locked, entry, now=now)
             await UsageStat.update(
-                {UsageStat.credits_used: UsageStat.credits_used - amount}
+                {UsageStat.credits_used: UsageStat.credits_used - entry.amount}
             ).where(
                 (UsageStat.user == user_id)
                 & (UsageStat.app_id == usage["app_id"])
@@ -124,9 +99,4 @@ async def refund(
         if error.constraint_name != REFUND_CONSTRAINT:
             raise
         raise AlreadyRefunded() from error
-    return LedgerChange(
-        transaction=LedgerEntry.from_record(rows[0]),
-        new_balance=NewBalance(
-            balance=paid, free_credits_remaining=free, total_spent=total_spent
-        ),
-    )
+    return change

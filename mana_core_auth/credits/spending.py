@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from mana_core_auth.credits import daily_grant, idempotency
-from mana_core_auth.credits.accounts import ensure_balance
+from mana_core_auth.credits.balances import ensure_balance
 from mana_core_auth.credits.errors import InsufficientCredits
 from mana_core_auth.credits.ledger import (
     ENTRY_COLUMNS,

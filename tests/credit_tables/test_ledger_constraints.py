@@ -21,7 +21,7 @@ INSERT = (
 @pytest.fixture
 async def user_id(database_url: str) -> AsyncIterator[uuid.UUID]:
     """A user without a balance, deleted afterwards (its hand-made rows would
-    not pass `piccolo credits verify`, which runs after the suite)."""
+    not pass `piccolo mana verify_ledger`, which runs after the suite)."""
     rows = await fetch(
         database_url,
         "INSERT INTO auth.users (email) VALUES ($1) RETURNING id",

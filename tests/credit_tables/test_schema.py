@@ -128,7 +128,7 @@ def test_foreign_keys(schema: dict) -> None:
 @pytest.fixture
 async def user_id(database_url: str) -> AsyncIterator[uuid.UUID]:
     """A user, deleted afterwards: the rows these tests write would not
-    pass `piccolo credits verify`, which runs after the suite."""
+    pass `piccolo mana verify_ledger`, which runs after the suite."""
     rows = await fetch(
         database_url,
         "INSERT INTO auth.users (email) VALUES ($1) RETURNING id",

@@ -240,7 +240,7 @@ def test_postgres_restart_under_load(
     [balance] = run_sql(
         url, "SELECT balance + free_credits_remaining AS total FROM credits.balances"
     )
-    verify = piccolo("credits", "verify", database_url=url, check=False)
+    verify = piccolo("mana", "verify_ledger", database_url=url, check=False)
 
     recovery = "none" if first_success is None else f"{first_success - back:.2f}"
     with capsys.disabled():

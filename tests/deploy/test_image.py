@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +78,16 @@ class Container:
 
 @pytest.fixture(scope="module")
 def base_image() -> str:
+    if os.geteuid() != 0 and podman("image", "exists", BASE_IMAGE).returncode != 0:
+        pytest.skip(f"building {BASE_IMAGE} with debootstrap needs root")
+    return ensure_base_image()
+
+
+def ensure_base_image() -> str:
+    """The local Debian base image, made with debootstrap the first time."""
     if podman("image", "exists", BASE_IMAGE).returncode == 0:
         return BASE_IMAGE
     debootstrap = tool("debootstrap")
-    if os.geteuid() != 0:
-        pytest.skip(f"building {BASE_IMAGE} with debootstrap needs root")
     rootfs = Path(tempfile.mkdtemp(prefix="mca-rootfs-"))
     try:
         packages = "--include=python3,python3-venv,python3-pip,ca-certificates"
@@ -133,12 +139,19 @@ def image(base_image: str) -> str:
 
 @pytest.fixture(scope="module")
 def container(image: str, make_database: Callable[[], str]) -> Iterator[Container]:
+    with running_container(image, database_url(make_database())) as running:
+        yield running
+
+
+@contextmanager
+def running_container(image: str, database: str) -> Iterator[Container]:
+    """The image started as production starts it, once `/ready` answers 200."""
     name = f"mca-test-{secrets.token_hex(4)}"
     port = free_port()
     settings = {
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "DATABASE_URL": database_url(make_database()),
+        "DATABASE_URL": database,
         "JWT_PRIVATE_KEY": ed25519_pem(),
         "ADMIN_ALLOWED_HOSTS": "localhost",
         "TOTP_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -160,9 +173,13 @@ def container(image: str, make_database: Callable[[], str]) -> Iterator[Containe
         while http_status(f"http://127.0.0.1:{port}/ready") != 200:
             running = podman("inspect", "--format={{.State.Running}}", name)
             if running.stdout.strip() != "true":
-                pytest.fail(f"container stopped:\n{podman('logs', name).stdout}")
+                raise AssertionError(
+                    f"container stopped:\n{podman('logs', name).stdout}"
+                )
             if time.monotonic() - started > READY_TIMEOUT:
-                pytest.fail(f"/ready not 200 in time:\n{podman('logs', name).stdout}")
+                raise AssertionError(
+                    f"/ready not 200 in time:\n{podman('logs', name).stdout}"
+                )
             time.sleep(0.2)
         yield Container(name, port, time.monotonic() - started)
     finally:
@@ -257,14 +274,3 @@ def test_pgbouncer_image_starts_healthy(base_image: str) -> None:
         assert succeeded(podman("exec", name, "id", "-u")).strip() != "0"
     finally:
         podman("rm", "--force", "--time=5", name)
-
-
-def test_report_figures(
-    image: str, container: Container, capsys: pytest.CaptureFixture[str]
-) -> None:
-    size = succeeded(podman("image", "inspect", "--format={{.Size}}", image))
-    with capsys.disabled():
-        print(
-            f"\nimage {image}: {int(size) / 1e6:.0f} MB; "
-            f"container start to /ready: {container.seconds_to_ready:.1f} s"
-        )

@@ -5,8 +5,8 @@ server connections, with asyncpg's statement cache off, so concurrent
 requests queue in PgBouncer and consecutive statements of one worker run on
 different server connections. The answers must be the same as in process
 (tests/mana_core_auth/credits/test_concurrency.py, test_idempotency.py,
-tests/mana_core_auth/auth/test_refresh.py); afterwards `piccolo credits
-verify`, run directly against PostgreSQL, finds nothing.
+tests/mana_core_auth/auth/test_refresh.py); afterwards `piccolo mana
+verify_ledger`, run directly against PostgreSQL, finds nothing.
 """
 
 from __future__ import annotations
@@ -214,9 +214,9 @@ def test_the_ledger_verifies_directly_against_postgresql(
 ) -> None:
     """Last in the module: checks what the tests above wrote."""
     result = piccolo(
-        "credits", "verify", database_url=database_url(app.database), check=False
+        "mana", "verify_ledger", database_url=database_url(app.database), check=False
     )
     with capsys.disabled():
-        print(f"\npiccolo credits verify: {result.stdout.strip()}")
+        print(f"\npiccolo mana verify_ledger: {result.stdout.strip()}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout

@@ -11,7 +11,7 @@ from piccolo.apps.user.tables import BaseUser
 
 from auth_tables.tables import OutboxMessage, Password, TwoFactorAuth, User
 from credit_tables.tables import Balance, Transaction
-from mana_core_auth.credits.accounts import open_balance
+from mana_core_auth.credits.balances import open_balance
 from mana_core_auth.settings import get_settings
 
 ADMIN_TABLES = {

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from mana_core_auth.security.keys import KeySet, load_key_set, public_key_pem
 from mana_core_auth.security.tokens import InvalidToken, TokenService
 from mana_core_auth.settings import Settings, get_settings
-from tests.mana_core_auth.auth.conftest import Caller, bearer
+from tests.mana_core_auth.auth.support import Caller, bearer
 
 
 def _b64(data: bytes) -> str:

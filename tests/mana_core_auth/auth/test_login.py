@@ -9,7 +9,7 @@ import bcrypt
 import jwt
 
 from auth_tables.tables import Password, Session, User
-from tests.mana_core_auth.auth.conftest import (
+from tests.mana_core_auth.auth.support import (
     PASSWORD,
     bearer,
     login,

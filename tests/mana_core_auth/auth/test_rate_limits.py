@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.mana_core_auth.auth.conftest import (
+from tests.mana_core_auth.auth.support import (
     PASSWORD,
     register,
     unique_email,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from auth_tables.tables import SecurityEvent, SecurityEventType, Session
-from tests.mana_core_auth.auth.conftest import Caller, bearer
+from tests.mana_core_auth.auth.support import Caller, bearer
 
 
 async def _refresh(client, refresh_token: str):

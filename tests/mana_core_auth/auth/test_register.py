@@ -9,7 +9,7 @@ import pytest
 
 from auth_tables.tables import Password, SecurityEvent, SecurityEventType, User
 from credit_tables.tables import Balance, Transaction
-from tests.mana_core_auth.auth.conftest import PASSWORD, login, register, unique_email
+from tests.mana_core_auth.auth.support import PASSWORD, login, register, unique_email
 
 
 async def test_register_answers_the_original_shape(client) -> None:

@@ -7,7 +7,7 @@ import logging
 import uuid
 
 from auth_tables.tables import Password, SecurityEvent
-from tests.mana_core_auth.auth.conftest import (
+from tests.mana_core_auth.auth.support import (
     PASSWORD,
     bearer,
     login,

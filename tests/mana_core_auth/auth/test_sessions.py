@@ -8,7 +8,7 @@ import uuid
 import jwt
 
 from auth_tables.tables import SecurityEvent, SecurityEventType, Session
-from tests.mana_core_auth.auth.conftest import (
+from tests.mana_core_auth.auth.support import (
     PASSWORD,
     Caller,
     bearer,
@@ -151,7 +151,7 @@ async def test_an_id_listed_before_a_refresh_still_ends_that_session(
 
 
 async def test_a_session_of_someone_else_cannot_be_deleted(client, caller) -> None:
-    from tests.mana_core_auth.auth.conftest import new_caller
+    from tests.mana_core_auth.auth.support import new_caller
 
     stranger = await new_caller(client)
     response = await client.delete(

@@ -16,7 +16,7 @@ from mana_core_auth.security.keys import (
 )
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.settings import Settings
-from tests.mana_core_auth.auth.conftest import PASSWORD, Caller, bearer, register
+from tests.mana_core_auth.auth.support import PASSWORD, Caller, bearer, register
 
 
 async def test_tokens_verify_with_the_published_key(client, caller: Caller) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from auth_tables.tables import Role, Session, User
 from credit_tables.tables import Balance, Transaction
-from mana_core_auth.credits.accounts import open_balance
+from mana_core_auth.credits.balances import open_balance
 from mana_core_auth.security.tokens import hash_token, new_refresh_token
 from mana_core_auth.settings import Settings
 

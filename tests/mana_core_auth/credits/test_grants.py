@@ -1,5 +1,5 @@
 """Operators granting and taking away credits (the service behind the
-admin form and `piccolo credits grant`)."""
+admin form and `piccolo mana grant_credits`)."""
 
 from __future__ import annotations
 

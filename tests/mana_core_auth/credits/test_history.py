@@ -201,7 +201,7 @@ async def test_usage_up_to_the_ends_of_the_calendar(
     client, user: CreditUser, to: str
 ) -> None:
     """The default 30 days before `to` stop at the first date there is
-    (subtracting them from 0001-01-10 was a 500)."""
+    (subtracting them from 0001-01-10 would leave the calendar)."""
     response = await client.get(
         "/api/v1/credits/usage", params={"to": to}, headers=user.headers
     )

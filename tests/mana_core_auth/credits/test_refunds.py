@@ -140,7 +140,7 @@ async def test_unknown_transactions_are_404(client, service: CreditUser) -> None
 async def test_a_refund_needs_a_reason(client, service: CreditUser) -> None:
     user = await create_user()
     usage_id = await spent(client, user, 5)
-    # NUL: PostgreSQL text cannot hold it (was a 500).
+    # NUL: PostgreSQL text cannot hold it.
     for body in ({}, {"reason": ""}, {"reason": "a\x00b"}):
         response = await client.post(
             refund_path(usage_id), json=body, headers=service.headers

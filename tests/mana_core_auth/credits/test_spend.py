@@ -114,7 +114,7 @@ async def test_amounts_are_strict_positive_integers(
         {**spend_body(), "metadata": ["not", "an", "object"]},
         {**spend_body(), "idempotencyKey": ""},
         {**spend_body(), "idempotencyKey": "k" * 256},
-        # PostgreSQL text and jsonb cannot hold NUL (was a 500).
+        # PostgreSQL text and jsonb cannot hold NUL.
         {**spend_body(), "appId": "chat\x00"},
         {**spend_body(), "description": "a\x00reply"},
         {**spend_body(), "idempotencyKey": "k\x00"},

@@ -1,0 +1,75 @@
+"""Single-use tokens sent in links: email verification and password reset.
+
+A token (256 random bits) goes into the mail only; the table keeps its
+SHA-256. Issuing one deletes the user's unused tokens of its type, so only
+the newest link works. Using one is a conditional update: of two concurrent
+uses, exactly one wins.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from auth_tables.tables import User, VerificationToken, VerificationTokenType
+from mana_core_auth.security.tokens import hash_token
+from mana_core_auth.sql import fetch
+
+LINK_TOKEN_BYTES = 32
+
+
+async def issue_link_token(
+    user_id: uuid.UUID, kind: VerificationTokenType, ttl_seconds: int
+) -> str:
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    now = datetime.now(UTC)
+    async with VerificationToken._meta.db.transaction():
+        # Serialises issuing per user, so two requests at once cannot leave
+        # two live tokens behind.
+        await User.select(User.id).where(User.id == user_id).lock_rows()
+        await VerificationToken.delete().where(
+            (VerificationToken.user == user_id)
+            & (VerificationToken.type == kind)
+            & VerificationToken.used_at.is_null()
+        )
+        await VerificationToken.insert(
+            VerificationToken(
+                user=user_id,
+                token_hash=hash_token(token),
+                type=kind,
+                created_at=now,
+                expires_at=now + timedelta(seconds=ttl_seconds),
+            )
+        )
+    return token
+
+
+_USE = """
+UPDATE auth.verification_tokens AS token SET used_at = now()
+WHERE token.token_hash = $1 AND token.type = $2
+  AND token.used_at IS NULL AND token.expires_at > now()
+  AND EXISTS (
+      SELECT 1 FROM auth.users AS account
+      WHERE account.id = token.user_id AND account.deleted_at IS NULL
+  )
+RETURNING token.user_id
+"""
+
+
+async def link_token_is_usable(token: str, kind: VerificationTokenType) -> bool:
+    """Whether `use_link_token` would succeed now (it still decides)."""
+    return await VerificationToken.exists().where(
+        (VerificationToken.token_hash == hash_token(token))
+        & (VerificationToken.type == kind)
+        & VerificationToken.used_at.is_null()
+        & (VerificationToken.expires_at > datetime.now(UTC))
+        & VerificationToken.user.deleted_at.is_null()
+    )
+
+
+async def use_link_token(token: str, kind: VerificationTokenType) -> uuid.UUID | None:
+    """Mark the token used; its user's id, or None if the token is unknown,
+    used, superseded, expired, or its user deleted."""
+    rows = await fetch(_USE, hash_token(token), kind.value)
+    return rows[0]["user_id"] if rows else None

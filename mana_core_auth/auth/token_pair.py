@@ -1,0 +1,64 @@
+"""What a successful login or refresh hands out: the user, a signed access
+token bound to the session, and the session's new refresh token."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from auth_tables.tables import User
+from mana_core_auth.auth.sessions import IssuedSession
+from mana_core_auth.errors import Unauthorized
+from mana_core_auth.security.tokens import TokenService
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    id: uuid.UUID
+    email: str
+    name: str | None
+    role: str
+    email_verified: bool
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    user: SignedInUser
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+SIGNED_IN_USER_COLUMNS = (
+    User.id,
+    User.email,
+    User.name,
+    User.role,
+    User.email_verified,
+)
+
+
+async def load_signed_in_user(user_id: uuid.UUID) -> SignedInUser:
+    row = await User.select(*SIGNED_IN_USER_COLUMNS).where(User.id == user_id).first()
+    if row is None:  # removed for good (not soft-deleted) a moment ago
+        raise Unauthorized("Account not found")
+    return SignedInUser(**row)
+
+
+def issue_tokens(
+    tokens: TokenService, user: SignedInUser, session: IssuedSession
+) -> TokenPair:
+    access_token = tokens.issue_access_token(
+        user_id=user.id,
+        email=user.email,
+        role=user.role,
+        session_id=session.id,
+        device_id=session.device_id,
+        email_verified=user.email_verified,
+    )
+    return TokenPair(
+        user=user,
+        access_token=access_token,
+        refresh_token=session.refresh_token,
+        expires_in=tokens.access_ttl,
+    )

@@ -1,0 +1,3 @@
+"""Applying, checking and reporting the schema migrations: one migrator at a
+time (`lock`), what is not applied yet (`pending`, for `/ready`), and
+whether the tables and the committed migrations agree (`drift`)."""
