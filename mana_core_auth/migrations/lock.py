@@ -6,19 +6,30 @@ together could both run a migration. This holds a PostgreSQL advisory lock
 around it: the second migrator waits, then finds nothing to do. It connects
 to `MIGRATION_DATABASE_URL` (PostgreSQL itself, not pgbouncer: advisory locks
 and DDL need a real session), falling back to `DATABASE_URL`.
+
+Every container start runs this, almost always with nothing to do: the ids
+of the committed migration files are compared with the applied ones first,
+and Piccolo's migration machinery runs only when one is missing. It runs in
+this process, its chatter kept back; what is printed is one line per step,
+and on failure everything Piccolo said.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
-import os
 import sys
+from collections.abc import Iterator
 
 import asyncpg
 
 from mana_core_auth.database import resolve_database_url
+from mana_core_auth.migrations.applied import applied_migrations
+from mana_core_auth.migrations.committed import committed_migrations
 from mana_core_auth.settings import Settings, get_settings
+from mana_core_auth.sql import engine
 
 logger = logging.getLogger(__name__)
 
@@ -30,27 +41,67 @@ def migration_database_url(settings: Settings) -> str:
     return settings.migration_database_url or resolve_database_url(settings)
 
 
+@contextlib.contextmanager
+def _engine_at(url: str) -> Iterator[None]:
+    """Piccolo's engine connecting to `url` (no pool: every query of a
+    migration opens its own connection) for the duration."""
+    db = engine()
+    config = db.config
+    db.config = {**config, "dsn": url}
+    try:
+        yield
+    finally:
+        db.config = config
+
+
+async def _forwards(url: str) -> tuple[bool, str]:
+    """Run `forwards all` in this process; whether it succeeded, and what
+    Piccolo printed."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    said = io.StringIO()
+    with _engine_at(url), contextlib.redirect_stdout(said):
+        try:
+            result = await run_forwards("all")
+        except Exception as error:  # a migration's own SQL failed
+            print(f"{type(error).__name__}: {error}")
+            return False, said.getvalue()
+    return result.success, said.getvalue()
+
+
+def _describe(pending: set[tuple[str, str]]) -> str:
+    per_app: dict[str, int] = {}
+    for app_name, _ in pending:
+        per_app[app_name] = per_app.get(app_name, 0) + 1
+    apps = ", ".join(f"{app} {count}" for app, count in sorted(per_app.items()))
+    count = len(pending)
+    return f"{count} migration{'s' if count != 1 else ''} not yet run ({apps})"
+
+
 async def run_locked(url: str) -> int:
-    """Run `piccolo migrations forwards all` against `url` under the lock;
-    return its exit status."""
+    """Apply the pending migrations to `url` under the lock; 0 on success."""
     connection = await asyncpg.connect(url)
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from piccolo.main import main; main()",
-            "migrations",
-            "forwards",
-            "all",
-            env={**os.environ, "DATABASE_URL": url},
+        pending = set(committed_migrations()) - await applied_migrations(
+            connection.fetch
         )
-        return await process.wait()
+        if not pending:
+            print("No migrations to run: the database is up to date.")
+            return 0
+        print(f"Applying {_describe(pending)}...", flush=True)
+        succeeded, said = await _forwards(url)
+        if not succeeded:
+            print(said, end="", file=sys.stderr)
+            print("A migration failed; nothing of it was applied.", file=sys.stderr)
+            return 1
+        print(f"Applied {len(pending)} migrations.")
+        return 0
     finally:
         await connection.close()  # ends the session, releasing the lock
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     url = migration_database_url(get_settings())
     return asyncio.run(run_locked(url))

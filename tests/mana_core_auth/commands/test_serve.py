@@ -28,7 +28,8 @@ def development_env(data_dir: Path) -> dict[str, str]:
 
 def serve(data_dir: Path, port: int):
     return start(
-        ["piccolo", "mana", "serve", f"--port={port}"],
+        # What `./manage serve` runs.
+        [sys.executable, "-m", "mana_core_auth.commands.serve", f"--port={port}"],
         env=development_env(data_dir),
         port=port,
         cwd=PROJECT_ROOT,
@@ -46,6 +47,10 @@ def test_first_run_on_a_fresh_machine(tmp_path: Path) -> None:
         match = re.search(r"username: admin\s+password: (\S+)", server.output)
         assert match, server.output
         assert (data_dir / "pg" / "PG_VERSION").exists()
+        assert re.search(r"Applied \d+ migrations\.", server.output), server.output
+        for noise in ("haven't been run", "sys.exit(main())", "already complete"):
+            assert noise not in server.output, server.output
+        assert f"Serving http://127.0.0.1:{port}/" in server.output
         assert list(data_dir.glob("jwt-signing-key-*.pem"))
         with urllib.request.urlopen(server.url("/.well-known/jwks.json")) as answer:  # noqa: S310
             first_jwks = answer.read()
@@ -56,6 +61,7 @@ def test_first_run_on_a_fresh_machine(tmp_path: Path) -> None:
     try:
         again.wait_ready(timeout=120)
         assert "password:" not in again.output, "the admin password is shown once"
+        assert "No migrations to run" in again.output
         with urllib.request.urlopen(again.url("/.well-known/jwks.json")) as answer:  # noqa: S310
             assert answer.read() == first_jwks, "the signing key is kept"
     finally:
