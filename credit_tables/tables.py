@@ -40,6 +40,14 @@ class TransactionStatus(str, Enum):
     cancelled = "cancelled"
 
 
+class PurchaseStatus(str, Enum):
+    pending = "pending"
+    completed = "completed"
+    expired = "expired"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
 class Balance(Table, tablename="balances", schema="credits"):
     """A user's credits: `balance` is paid mana, `free_credits_remaining` the
     free mana (signup bonus and daily grants), spent first. `daily_free_credits`
@@ -157,7 +165,20 @@ class Package(Table, tablename="packages", schema="credits"):
 
 
 class Purchase(Table, tablename="purchases", schema="credits"):
-    """A payment for credits (Stripe)."""
+    """A payment for credits through Stripe Checkout.
+
+    `credits` and `price_euro_cents` are what was sold (the price is
+    replaced by what Stripe charged once the payment completes). Refunds
+    and disputes take credits back: `refunded_credits` is what the refunds
+    of the payment call back, `disputed_credits` what an open or lost
+    dispute holds, `credit_shortfall` the part of those the user had
+    already spent and so could not be taken. The ledger's `refund` rows
+    naming the purchase add up to -(min(credits, refunded + disputed) -
+    shortfall); `piccolo mana verify_ledger` checks it. `dispute_status`
+    is Stripe's last word on the dispute, so a late `created` event cannot
+    reopen a closed one.
+
+    `status` has its own choices (`expired` is not a ledger status)."""
 
     id = UUID(primary_key=True)
     user = ForeignKey(
@@ -178,18 +199,60 @@ class Purchase(Table, tablename="purchases", schema="credits"):
     )
     credits = Integer(null=False)
     price_euro_cents = Integer(null=False)
+    stripe_checkout_session_id = Varchar(
+        length=255, null=True, default=None, unique=True
+    )
     stripe_payment_intent_id = Varchar(length=255, null=True, default=None, unique=True)
     stripe_customer_id = Varchar(length=255, null=True, default=None)
-    status = Varchar(
-        length=16, choices=TransactionStatus, default=TransactionStatus.pending
-    )
+    status = Varchar(length=16, choices=PurchaseStatus, default=PurchaseStatus.pending)
+    refunded_credits = Integer(default=0, null=False)
+    disputed_credits = Integer(default=0, null=False)
+    credit_shortfall = Integer(default=0, null=False)
+    dispute_status = Varchar(length=32, null=True, default=None)
     metadata = JSONB(null=True, default=None)
     created_at = Timestamptz()
     completed_at = Timestamptz(null=True, default=None)
 
     purchases_credits_positive = Check("credits > 0")
     purchases_price_non_negative = Check("price_euro_cents >= 0")
-    purchases_status_check = Check(choices_check("status", TransactionStatus))
+    purchases_status_valid = Check(choices_check("status", PurchaseStatus))
+    purchases_taken_back_within_credits = Check(
+        "refunded_credits BETWEEN 0 AND credits "
+        "AND disputed_credits BETWEEN 0 AND credits "
+        "AND credit_shortfall BETWEEN 0 AND credits"
+    )
+
+
+class StripeEvent(Table, tablename="stripe_events", schema="credits"):
+    """Every Stripe webhook event received, once per event id (Stripe
+    retries a delivery with the same id). Recorded in the transaction that
+    applies it, so an event is either recorded and applied or neither.
+
+    A refund or dispute event whose purchase has not completed yet (events
+    can arrive in any order) waits with `processed_at` unset and its Stripe
+    object in `payload`; it is applied, and its payload dropped, in the
+    transaction that completes the purchase. `outcome` says what the event
+    did."""
+
+    id = UUID(primary_key=True)
+    event_id = Varchar(length=255, null=False, unique=True)
+    type = Varchar(length=255, null=False)
+    object_id = Varchar(length=255, null=True, default=None)
+    payment_intent_id = Varchar(length=255, null=True, default=None, index=True)
+    purchase = ForeignKey(
+        Purchase,
+        db_column_name="purchase_id",
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    outcome = Text(null=True, default=None)
+    payload = JSONB(null=True, default=None)
+    stripe_created_at = Timestamptz(null=True, default=None)
+    received_at = Timestamptz()
+    processed_at = Timestamptz(null=True, default=None)
 
 
 class UsageStat(Table, tablename="usage_stats", schema="credits"):

@@ -21,7 +21,14 @@ from auth_tables.tables import (
     User,
     VerificationToken,
 )
-from credit_tables.tables import Balance, Package, Purchase, Transaction, UsageStat
+from credit_tables.tables import (
+    Balance,
+    Package,
+    Purchase,
+    StripeEvent,
+    Transaction,
+    UsageStat,
+)
 from mana_core_auth.credits.admin_forms import credit_forms
 from mana_core_auth.settings import Settings
 
@@ -46,6 +53,21 @@ LEDGER_READ_ONLY = Validators(
     patch_single=[_refuse_ledger_edits],
     delete_single=[_refuse_ledger_edits],
     delete_all=[_refuse_ledger_edits],
+)
+
+
+def _refuse_event_edits(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+    raise HTTPException(
+        status_code=405, detail="Stripe events are a record; only the webhook writes."
+    )
+
+
+STRIPE_EVENTS_READ_ONLY = Validators(
+    post_single=[_refuse_event_edits],
+    put_single=[_refuse_event_edits],
+    patch_single=[_refuse_event_edits],
+    delete_single=[_refuse_event_edits],
+    delete_all=[_refuse_event_edits],
 )
 
 
@@ -158,6 +180,20 @@ def table_configs() -> list[TableConfig]:
             UsageStat,
             visible_filters=[UsageStat.user, UsageStat.app_id, UsageStat.date],
             order_by=_newest_first(UsageStat.date),
+            menu_group=credits,
+        ),
+        TableConfig(
+            # What Stripe reported and what each event did; written only
+            # by the webhook.
+            StripeEvent,
+            validators=STRIPE_EVENTS_READ_ONLY,
+            exclude_visible_columns=[StripeEvent.payload],
+            visible_filters=[
+                StripeEvent.type,
+                StripeEvent.purchase,
+                StripeEvent.processed_at,
+            ],
+            order_by=_newest_first(StripeEvent.received_at),
             menu_group=credits,
         ),
     ]

@@ -12,6 +12,10 @@ from mana_core_auth.auth.email_links.endpoints import router as email_links_rout
 from mana_core_auth.auth.endpoints import router as auth_router
 from mana_core_auth.auth.two_factor.endpoints import router as two_factor_router
 from mana_core_auth.credits.endpoints import router as credits_router
+from mana_core_auth.credits.payments.endpoints import (
+    checkout_router,
+    webhook_router,
+)
 from mana_core_auth.email.mailer import build_mailer
 from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.schemas import ErrorResponse
@@ -74,5 +78,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.include_router(account_router)
     api.include_router(two_factor_router)
     api.include_router(credits_router)
+    api.include_router(checkout_router)
+    api.include_router(webhook_router)
     _without_validation_422(api)
     return api

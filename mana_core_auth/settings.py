@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     credits_signup_bonus: int = 150
     credits_daily_free: int = 5
 
+    # Payments: Stripe Checkout and its webhook. Without the secret key
+    # checkout answers 503 PAYMENTS_NOT_CONFIGURED; without the webhook
+    # secret the webhook does. The API base is Stripe's unless a test or a
+    # proxy says otherwise.
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_timeout_seconds: float = 10.0
+
     # Outgoing mail. Without SMTP_HOST it is kept in the outbox table instead.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -30,6 +30,8 @@ import pytest
 
 from tests.database import create_database, drop_database, migrate
 from tests.deploy.support import ROOT, Server, app_env, free_port, run_sql, start
+from tests.mana_core_auth.credits.payments.fake_stripe import start_fake_stripe
+from tests.mana_core_auth.credits.payments.support import SECRET_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.slow
 
@@ -54,9 +56,13 @@ def fuzz_server(server_admin_url: str) -> Iterator[tuple[Server, str]]:
     try:
         result = migrate(database)
         assert result.returncode == 0, result.stderr
+        fake_stripe, stripe_server = start_fake_stripe()
         env = app_env(
             ENVIRONMENT="test",
             DATABASE_URL=database,
+            STRIPE_SECRET_KEY=SECRET_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            STRIPE_API_BASE=fake_stripe.url,
             RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT=HIGH_LIMIT,
             RATE_LIMIT_LOGIN_FAILURES_PER_IP=HIGH_LIMIT,
             RATE_LIMIT_REGISTER_PER_IP=HIGH_LIMIT,
@@ -72,6 +78,7 @@ def fuzz_server(server_admin_url: str) -> Iterator[tuple[Server, str]]:
             yield server, database
         finally:
             server.stop()
+            stripe_server.shutdown()
     finally:
         asyncio.run(drop_database(server_admin_url, database))
 

@@ -59,6 +59,7 @@ async def list_purchases(
             Purchase.credits,
             Purchase.price_euro_cents,
             Purchase.status,
+            Purchase.refunded_credits,
             Purchase.created_at,
             Purchase.completed_at,
         )

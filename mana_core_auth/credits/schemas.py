@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from credit_tables.tables import TransactionStatus, TransactionType
+from credit_tables.tables import PurchaseStatus, TransactionStatus, TransactionType
 from mana_core_auth.schemas import ApiModel, NoNul, without_nul
 
 MAX_AMOUNT = 1_000_000
@@ -107,7 +107,9 @@ class PurchaseResponse(ApiModel):
     package_id: uuid.UUID | None
     credits: int
     price_euro_cents: int
-    status: TransactionStatus
+    status: PurchaseStatus
+    # Credits that refunds of the payment called back.
+    refunded_credits: int
     created_at: datetime
     completed_at: datetime | None
 

@@ -1,7 +1,8 @@
 """Checking the whole ledger: every balance equals the sum of its completed
 ledger rows (in total and in free credits), each user's rows chain from 0
-without gaps, nothing is negative, refunds match what they refund, and the
-usage counts match the usage rows."""
+without gaps, nothing is negative, refunds match what they refund, the
+usage counts match the usage rows, and Stripe purchases match the ledger
+rows that name them."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ FROM credits.transactions AS r
 LEFT JOIN credits.transactions AS u ON u.id = r.refund_of
 WHERE r.type = 'refund' AND r.status = 'completed'
   AND ($1::uuid IS NULL OR r.user_id = $1::uuid)
+  -- Refunds of purchases (Stripe) are checked by _PURCHASES.
+  AND NOT (r.refund_of IS NULL AND r.metadata ? 'purchaseId')
   AND (u.id IS NULL OR u.type <> 'usage' OR u.status <> 'completed'
        OR u.user_id <> r.user_id OR r.amount <> -u.amount
        OR r.free_amount <> -u.free_amount)
@@ -104,6 +107,64 @@ FULL JOIN credits.usage_stats AS s
     ON s.user_id = p.user_id AND s.app_id = p.app_id AND s.date = p.date
 WHERE coalesce(p.credits, 0) <> coalesce(s.credits_used, 0)
   AND ($1::uuid IS NULL OR coalesce(p.user_id, s.user_id) = $1::uuid)
+"""
+
+# Purchases made through Stripe Checkout against the ledger rows naming
+# them: a completed one has exactly one `purchase` row of its credits and
+# `refund` rows adding up to what refunds and disputes took back; any other
+# has none.
+_PURCHASES = """
+WITH granted AS (
+    SELECT metadata->>'purchaseId' AS purchase_id, count(*) AS rows,
+           sum(amount) AS credits, (array_agg(user_id))[1] AS user_id,
+           count(DISTINCT user_id) AS users
+    FROM credits.transactions
+    WHERE type = 'purchase' AND status = 'completed' AND metadata ? 'purchaseId'
+    GROUP BY 1
+),
+reversed AS (
+    SELECT metadata->>'purchaseId' AS purchase_id, -sum(amount) AS credits,
+           (array_agg(user_id))[1] AS user_id, count(DISTINCT user_id) AS users
+    FROM credits.transactions
+    WHERE type = 'refund' AND status = 'completed' AND refund_of IS NULL
+      AND metadata ? 'purchaseId'
+    GROUP BY 1
+),
+purchases AS (
+    SELECT *, least(credits, refunded_credits + disputed_credits)
+              - credit_shortfall AS taken_back
+    FROM credits.purchases
+    WHERE stripe_checkout_session_id IS NOT NULL
+)
+SELECT user_id, purchase_id, problem FROM (
+    SELECT coalesce(p.user_id, g.user_id, r.user_id) AS user_id,
+           coalesce(p.id::text, g.purchase_id, r.purchase_id) AS purchase_id,
+        CASE
+            WHEN p.id IS NULL
+                THEN 'has ledger rows naming it, but no such Stripe purchase'
+            WHEN coalesce(g.users, 0) > 1 OR coalesce(r.users, 0) > 1
+                OR g.user_id <> p.user_id OR r.user_id <> p.user_id
+                THEN 'has ledger rows of another user'
+            WHEN p.status <> 'completed'
+                AND (g.rows IS NOT NULL OR r.credits IS NOT NULL)
+                THEN format('is %s, but has ledger rows', p.status)
+            WHEN p.status <> 'completed' THEN NULL
+            WHEN coalesce(g.rows, 0) <> 1
+                THEN format('is completed with %s purchase ledger rows, not 1',
+                            coalesce(g.rows, 0))
+            WHEN g.credits <> p.credits
+                THEN format('sold %s credits, but its ledger row grants %s',
+                            p.credits, g.credits)
+            WHEN coalesce(r.credits, 0) <> p.taken_back
+                THEN format('refunds and disputes took back %s credits, the '
+                            'ledger says %s', p.taken_back, coalesce(r.credits, 0))
+        END AS problem
+    FROM purchases AS p
+    FULL JOIN granted AS g ON g.purchase_id = p.id::text
+    FULL JOIN reversed AS r ON r.purchase_id = coalesce(p.id::text, g.purchase_id)
+) AS checked
+WHERE problem IS NOT NULL AND ($1::uuid IS NULL OR user_id = $1::uuid)
+ORDER BY user_id
 """
 
 _COUNT_ROWS = """
@@ -151,6 +212,12 @@ async def verify_ledger(user_id: uuid.UUID | None = None) -> Report:
                     row["user_id"],
                     f"refund {row['id']} does not mirror a completed usage "
                     "of the same user",
+                )
+            )
+        for row in await connection.fetch(_PURCHASES, user_id):
+            report.findings.append(
+                Finding(
+                    row["user_id"], f"purchase {row['purchase_id']} {row['problem']}"
                 )
             )
         for row in await connection.fetch(_USAGE_STATS, user_id):

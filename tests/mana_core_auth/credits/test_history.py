@@ -116,6 +116,7 @@ async def test_purchases_are_newest_first(client, user: CreditUser, now) -> None
         "credits",
         "priceEuroCents",
         "status",
+        "refundedCredits",
         "createdAt",
         "completedAt",
     }
