@@ -28,7 +28,7 @@ def test_every_registered_app_and_folder_is_known() -> None:
 
 def test_the_ids_are_the_ones_piccolo_reads() -> None:
     manager = BaseMigrationManager()
-    expected = set()
+    expected: set[tuple[str, str]] = set()
     for module in manager.get_app_modules():
         config = module.APP_CONFIG
         modules = manager.get_migration_modules(config.resolved_migrations_folder_path)
