@@ -32,6 +32,10 @@ ROUTES = {
     ("get", "/credits/purchases"): "200",
     ("get", "/credits/packages"): "200",
     ("get", "/credits/usage"): "200",
+    ("post", "/api-keys"): "201",
+    ("get", "/api-keys"): "200",
+    ("delete", "/api-keys/{key_id}"): "200",
+    ("post", "/api-keys/validate"): "200",
 }
 
 
