@@ -4,6 +4,11 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from mana_core_auth.commands.api_keys import (
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from mana_core_auth.commands.check_migrations import check_migrations
 from mana_core_auth.commands.generate_keys import generate_keys
 from mana_core_auth.commands.grant_credits import grant_credits
@@ -29,5 +34,8 @@ APP_CONFIG = AppConfig(
         Command(callable=check_migrations),
         Command(callable=grant_credits),
         Command(callable=verify_ledger),
+        Command(callable=create_api_key),
+        Command(callable=list_api_keys),
+        Command(callable=revoke_api_key),
     ],
 )

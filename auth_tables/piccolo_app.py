@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from .tables import (
     Account,
+    ApiKey,
     OutboxMessage,
     Password,
     RateLimitCounter,
@@ -30,6 +31,7 @@ APP_CONFIG = AppConfig(
         SecurityEvent,
         RateLimitCounter,
         OutboxMessage,
+        ApiKey,
     ],
     migration_dependencies=[],
     commands=[],

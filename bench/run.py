@@ -384,6 +384,26 @@ def prepare_users(base: str, count: int, run_id: str, out: Path) -> list[list[st
     return rows
 
 
+def create_service_key(env: dict[str, str]) -> str:
+    """A service key with `credits:spend`, made as an operator makes it
+    (printed on the command's last line)."""
+    output = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "piccolo"),
+            "mana",
+            "create_api_key",
+            "--name=bench",
+            "--scopes=credits:spend",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return output.strip().splitlines()[-1]
+
+
 def start_server(
     env: dict[str, str], port: int, workers: int
 ) -> tuple[subprocess.Popen, float]:
@@ -503,7 +523,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument(
         "--scenarios",
-        default="register,login,validate,balance,use-many,use-single,refresh",
+        default="register,login,validate,balance,use-many,use-many-key,use-single,"
+        "refresh",
     )
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument(
@@ -570,6 +591,7 @@ def main() -> None:
             f"in {time.monotonic() - started:.1f} s"
         )
         top_up(url, [row[2] for row in rows])
+        service_key = create_service_key(env)
 
         scenarios = options.scenarios.split(",")
         args = {
@@ -578,6 +600,10 @@ def main() -> None:
             "validate": ("validate.lua", [str(users_file)]),
             "balance": ("balance.lua", [str(users_file)]),
             "use-many": ("use.lua", [str(users_file), "many", f"{run_id}m"]),
+            "use-many-key": (
+                "use.lua",
+                [str(users_file), "many", f"{run_id}k", service_key],
+            ),
             "use-single": ("use.lua", [str(users_file), "single", f"{run_id}s"]),
             "refresh": ("refresh.lua", [str(users_file), "2"]),
         }

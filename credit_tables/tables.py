@@ -21,7 +21,7 @@ from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
-from auth_tables.tables import User, choices_check, utc_now
+from auth_tables.tables import ApiKey, User, choices_check, utc_now
 
 
 class TransactionType(str, Enum):
@@ -95,7 +95,7 @@ class Transaction(Table, tablename="transactions", schema="credits"):
     for another's request, and `request_fingerprint` remembers the request
     body so that the same key with a different body is refused. `refund_of`
     links a refund to the usage it reverses; its uniqueness allows one refund
-    per usage."""
+    per usage. `api_key` is the key that spent, when an API key did."""
 
     id = UUID(primary_key=True)
     user = ForeignKey(
@@ -125,6 +125,14 @@ class Transaction(Table, tablename="transactions", schema="credits"):
         null=True,
         default=None,
         unique=True,
+        on_delete=OnDelete.no_action,
+        on_update=OnUpdate.cascade,
+    )
+    api_key = ForeignKey(
+        ApiKey,
+        db_column_name="api_key_id",
+        null=True,
+        default=None,
         on_delete=OnDelete.no_action,
         on_update=OnUpdate.cascade,
     )

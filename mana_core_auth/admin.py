@@ -29,6 +29,7 @@ from credit_tables.tables import (
     Transaction,
     UsageStat,
 )
+from mana_core_auth.api_keys.admin import api_key_forms, api_key_table_config
 from mana_core_auth.credits.admin_forms import credit_forms
 from mana_core_auth.settings import Settings
 
@@ -196,13 +197,14 @@ def table_configs() -> list[TableConfig]:
             order_by=_newest_first(StripeEvent.received_at),
             menu_group=credits,
         ),
+        api_key_table_config(),
     ]
 
 
 def build_admin(settings: Settings) -> ASGIApp:
     return create_admin(
         tables=table_configs(),
-        forms=credit_forms(settings),
+        forms=credit_forms(settings) + api_key_forms(settings),
         site_name="Mana Core Auth",
         production=not settings.is_development,
         allowed_hosts=settings.admin_allowed_hosts,

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from mana_core_auth.api_keys.endpoints import router as api_keys_router
+from mana_core_auth.api_keys.keys import load_key_hasher
 from mana_core_auth.auth.account.endpoints import router as account_router
 from mana_core_auth.auth.email_links.endpoints import router as email_links_router
 from mana_core_auth.auth.endpoints import router as auth_router
@@ -73,6 +75,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.state.tokens = tokens
     api.state.mailer = build_mailer(settings)
     api.state.two_factor_keys = load_two_factor_keys(settings)
+    api.state.api_key_hasher = load_key_hasher(settings)
     api.include_router(auth_router)
     api.include_router(email_links_router)
     api.include_router(account_router)
@@ -80,5 +83,6 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.include_router(credits_router)
     api.include_router(checkout_router)
     api.include_router(webhook_router)
+    api.include_router(api_keys_router)
     _without_validation_422(api)
     return api

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     rate_limit_register_per_ip: int = 20
     rate_limit_register_window_seconds: int = 3600
 
+    # API keys: personal keys per user, and each personal key's rate limit.
+    api_keys_per_user: int = Field(default=10, ge=0)
+    api_key_rate_limit_requests: int = Field(default=1000, ge=1)
+    api_key_rate_limit_window_seconds: int = Field(default=3600, ge=1)
+
     credits_signup_bonus: int = 150
     credits_daily_free: int = 5
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, status
 
 from auth_tables.tables import User
+from mana_core_auth.api_keys.scopes import Scope
 from mana_core_auth.auth import logout, sessions
+from mana_core_auth.auth.caller import Caller, allow_keys_with
 from mana_core_auth.auth.dependencies import AppMailer, AppTwoFactorKeys
 from mana_core_auth.auth.email_links.mail_jobs import run_mail_job
 from mana_core_auth.auth.email_links.verification import send_verification_email
@@ -147,9 +150,15 @@ async def log_out(principal: Principal, client: Client) -> MessageResponse:
     "/validate",
     status_code=status.HTTP_200_OK,
     response_model=ValidateResponse,
+    responses=error_responses((403, "An API key without `auth:validate` was sent")),
     summary="Check an access token: signature, expiry and live session",
 )
-async def validate(body: ValidateRequest, tokens: Tokens) -> ValidateResponse:
+async def validate(
+    body: ValidateRequest,
+    tokens: Tokens,
+    _key: Annotated[Caller | None, allow_keys_with(Scope.auth_validate)],
+) -> ValidateResponse:
+    """Open to anyone; a service key sent along needs `auth:validate`."""
     try:
         claims = await authenticate(tokens, body.token)
     except Unauthorized as error:

@@ -1,19 +1,30 @@
-"""Who is calling: a verified access token whose session is still live."""
+"""Who is calling: a verified access token whose session is still live.
+
+Routes that API keys may call too take `auth.caller.Caller`; the routes
+here need a user's session.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from auth_tables.tables import Role
+from mana_core_auth.api_keys.authentication import authenticate_key, record_rejection
+from mana_core_auth.api_keys.errors import InsufficientScope
+from mana_core_auth.api_keys.keys import looks_like_key
+from mana_core_auth.auth.client_ip import client_info
 from mana_core_auth.dependencies import Tokens
 from mana_core_auth.errors import Forbidden, Unauthorized
 from mana_core_auth.security.tokens import AccessClaims, InvalidToken, TokenService
 from mana_core_auth.sql import fetch_one
 
-bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="Access token from /auth/login, or an API key (mk_svc_…, mk_live_…)",
+)
 
 
 _LIVE_SESSION = """
@@ -46,12 +57,30 @@ async def authenticate(tokens: TokenService, token: str) -> AccessClaims:
 
 
 async def require_principal(
+    request: Request,
     tokens: Tokens,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AccessClaims:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Missing bearer token")
+    if looks_like_key(credentials.credentials):
+        await refuse_api_key(request, credentials.credentials)
     return await authenticate(tokens, credentials.credentials)
+
+
+async def refuse_api_key(request: Request, presented: str) -> NoReturn:
+    """Routes that need a user's session: an unusable key is 401, a usable
+    one 403 (routes open to keys take `auth.caller.Caller` instead).
+
+    :raises InvalidApiKey: unless the key is usable.
+    :raises InsufficientScope: otherwise.
+    """
+    client = client_info(request, request.app.state.settings.forwarded_allow_ips)
+    identity = await authenticate_key(
+        request.app.state.api_key_hasher, presented, client
+    )
+    await record_rejection(identity, client, "session_required")
+    raise InsufficientScope("This needs a user's session; API keys cannot call it")
 
 
 Principal = Annotated[AccessClaims, Depends(require_principal)]

@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from auth_tables.tables import Role
 from credit_tables.tables import TransactionType
-from mana_core_auth.auth.principal import Principal, require_role
+from mana_core_auth.api_keys.scopes import Scope
+from mana_core_auth.auth.caller import Caller, allow
 from mana_core_auth.credits import history
+from mana_core_auth.credits.caller_spending import spend_for_caller
 from mana_core_auth.credits.daily_grant import read_balance
 from mana_core_auth.credits.ledger import utc_date, utc_now
 from mana_core_auth.credits.packages import list_packages_on_sale
@@ -26,11 +27,9 @@ from mana_core_auth.credits.schemas import (
     TransactionResponse,
     UsageResponse,
 )
-from mana_core_auth.credits.spending import spend
 from mana_core_auth.dependencies import AppSettings
 from mana_core_auth.errors import AppError
 from mana_core_auth.schemas import NoNul, error_responses
-from mana_core_auth.security.tokens import AccessClaims
 
 router = APIRouter(prefix="/credits", tags=["credits"])
 
@@ -39,6 +38,10 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 # PostgreSQL's OFFSET is a bigint.
 Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]
 AppIdFilter = Annotated[str | None, Query(alias="appId", max_length=255), NoNul]
+# Sessions, and keys with the scope; `auth.caller` says who may do what.
+Reader = Annotated[Caller, allow(Scope.credits_read)]
+Spender = Annotated[Caller, allow(Scope.credits_spend)]
+Refunder = Annotated[Caller, allow(Scope.credits_refund)]
 MAX_USAGE_DAYS = 366
 DEFAULT_USAGE_DAYS = 30
 
@@ -53,8 +56,8 @@ def _days_before(day: date, days: int) -> date:
     response_model=BalanceResponse,
     summary="The caller's credits; grants the daily free credits if due",
 )
-async def get_balance(principal: Principal, settings: AppSettings) -> BalanceResponse:
-    view = await read_balance(principal.user_id, now=utc_now(), settings=settings)
+async def get_balance(caller: Reader, settings: AppSettings) -> BalanceResponse:
+    view = await read_balance(caller.own_user_id(), now=utc_now(), settings=settings)
     return BalanceResponse.model_validate(view)
 
 
@@ -64,18 +67,25 @@ async def get_balance(principal: Principal, settings: AppSettings) -> BalanceRes
     response_model=LedgerChangeResponse,
     summary="Spend the caller's credits, free ones first; exactly once per key",
     responses=error_responses(
-        (400, "Invalid request, or `INSUFFICIENT_CREDITS`: Insufficient credits"),
+        (
+            400,
+            "Invalid request, `INSUFFICIENT_CREDITS`: Insufficient credits, or "
+            "`USER_ID_REQUIRED`: a service key without `userId`",
+        ),
+        (403, "`INSUFFICIENT_SCOPE`, or `OTHER_USER_FORBIDDEN`: another's `userId`"),
+        (404, "`USER_NOT_FOUND`: a service key's `userId` is no live user"),
         (422, "`IDEMPOTENCY_KEY_REUSED`: the key was used with another body"),
     ),
 )
 async def use_credits(
-    principal: Principal, body: SpendRequest, settings: AppSettings
+    caller: Spender, body: SpendRequest, settings: AppSettings
 ) -> LedgerChangeResponse:
-    """Spend the caller's credits. Another app's backend spends for a user
-    with that user's access token. With `idempotencyKey`, a retry returns
-    the first answer and spends nothing."""
-    change = await spend(
-        principal.user_id,
+    """Spend the caller's credits, or with a service key (`credits:spend`)
+    those of the user named in `userId`. With `idempotencyKey`, a retry
+    returns the first answer and spends nothing."""
+    change = await spend_for_caller(
+        caller,
+        user_id=body.user_id,
         amount=body.amount,
         app_id=body.app_id,
         description=body.description,
@@ -93,14 +103,14 @@ async def use_credits(
     summary="The caller's ledger, newest first",
 )
 async def get_transactions(
-    principal: Principal,
+    caller: Reader,
     limit: Limit = 50,
     offset: Offset = 0,
     app_id: AppIdFilter = None,
     type: TransactionType | None = None,
 ) -> list[TransactionResponse]:
     entries = await history.list_transactions(
-        principal.user_id, limit=limit, offset=offset, app_id=app_id, kind=type
+        caller.own_user_id(), limit=limit, offset=offset, app_id=app_id, kind=type
     )
     return [TransactionResponse.model_validate(entry) for entry in entries]
 
@@ -109,10 +119,11 @@ async def get_transactions(
     "/transactions/{transaction_id}/refund",
     status_code=201,
     response_model=LedgerChangeResponse,
-    summary="Refund a usage once (service and admin tokens only)",
+    summary="Refund a usage once (service keys with `credits:refund`, service "
+    "and admin tokens)",
     responses=error_responses(
         (400, "Invalid request, or `NOT_REFUNDABLE`: not a completed usage"),
-        (403, "Not a service or admin token"),
+        (403, "Not a service or admin token, or `INSUFFICIENT_SCOPE`"),
         (404, "`TRANSACTION_NOT_FOUND`"),
         (409, "`ALREADY_REFUNDED`"),
     ),
@@ -120,13 +131,14 @@ async def get_transactions(
 async def refund_transaction(
     transaction_id: uuid.UUID,
     body: RefundRequest,
-    principal: Annotated[AccessClaims, require_role(Role.service, Role.admin)],
+    caller: Refunder,
 ) -> LedgerChangeResponse:
-    """Refund a usage once (service or admin tokens only)."""
+    """Refund a usage once (service keys with `credits:refund`, service or
+    admin tokens)."""
     change = await refund(
         transaction_id,
         reason=body.reason,
-        refunded_by=f"{principal.role}:{principal.user_id}",
+        refunded_by=caller.actor,
         now=utc_now(),
     )
     return LedgerChangeResponse.model_validate(change)
@@ -138,9 +150,11 @@ async def refund_transaction(
     summary="The caller's purchases, newest first",
 )
 async def get_purchases(
-    principal: Principal, limit: Limit = 50, offset: Offset = 0
+    caller: Reader, limit: Limit = 50, offset: Offset = 0
 ) -> list[PurchaseResponse]:
-    rows = await history.list_purchases(principal.user_id, limit=limit, offset=offset)
+    rows = await history.list_purchases(
+        caller.own_user_id(), limit=limit, offset=offset
+    )
     return [PurchaseResponse.model_validate(row) for row in rows]
 
 
@@ -160,7 +174,7 @@ async def get_packages() -> list[PackageResponse]:
     summary="Credits the caller used per app and UTC day",
 )
 async def get_usage(
-    principal: Principal,
+    caller: Reader,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     app_id: AppIdFilter = None,
@@ -174,6 +188,6 @@ async def get_usage(
     if (last_day - first_day).days >= MAX_USAGE_DAYS:
         raise AppError(f"At most {MAX_USAGE_DAYS} days at a time")
     rows = await history.usage_per_day(
-        principal.user_id, first_day=first_day, last_day=last_day, app_id=app_id
+        caller.own_user_id(), first_day=first_day, last_day=last_day, app_id=app_id
     )
     return [UsageResponse.model_validate(row) for row in rows]

@@ -59,6 +59,11 @@ class SpendRequest(ApiModel):
         Annotated[StrictStr, Field(min_length=1, max_length=255), NoNul] | None
     ) = None
     metadata: Metadata = None
+    user_id: uuid.UUID | None = Field(
+        default=None,
+        description="Whose credits: required with a service key; otherwise "
+        "the caller's own id or left out",
+    )
 
 
 class RefundRequest(ApiModel):

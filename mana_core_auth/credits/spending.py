@@ -31,7 +31,7 @@ from mana_core_auth.sql import fetch_one
 
 # $1 user, $2 amount, $3 app, $4 description, $5 metadata, $6 idempotency
 # key, $7 request fingerprint, $8 now, $9 start of today (UTC), $10/$11 the
-# daily grant's description and metadata.
+# daily grant's description and metadata, $12 the API key that spends.
 _SPEND = f"""
 WITH used_key AS MATERIALIZED (
     SELECT id FROM credits.transactions
@@ -90,10 +90,12 @@ usage_entry AS (
     INSERT INTO credits.transactions
         (user_id, type, status, amount, free_amount, balance_before,
          balance_after, balance_version, app_id, description, metadata,
-         idempotency_key, request_fingerprint, created_at, completed_at)
+         idempotency_key, request_fingerprint, created_at, completed_at,
+         api_key_id)
     SELECT $1::uuid, 'usage', 'completed', -$2::int, -p.from_free, p.total_now,
            p.total_now - $2::int, p.grant_version + 1, $3::varchar, $4::text,
-           $5::jsonb, $6::varchar, $7::varchar, $8::timestamptz, $8::timestamptz
+           $5::jsonb, $6::varchar, $7::varchar, $8::timestamptz, $8::timestamptz,
+           $12::uuid
     FROM plan AS p
     WHERE p.enough
     RETURNING {ENTRY_COLUMNS}
@@ -128,12 +130,13 @@ async def spend(
     idempotency_key: str | None = None,
     now: datetime,
     settings: Settings,
+    api_key_id: uuid.UUID | None = None,
 ) -> LedgerChange:
     """Debit `amount` credits, free ones first, as one `usage` ledger row.
 
     With an idempotency key, a repeated request gets the first answer and
     changes nothing. Runs as its own statement: do not call it inside an
-    open transaction.
+    open transaction. `api_key_id` is recorded on the row as the key that spent.
 
     :raises InsufficientCredits: if paid + free credits are less than `amount`
         (nothing is debited; a due daily grant is still kept).
@@ -157,6 +160,7 @@ async def spend(
         utc_day_start(now),
         daily_grant.DESCRIPTION,
         daily_grant.METADATA,
+        api_key_id,
     )
     for _ in range(2):
         try:

@@ -65,15 +65,22 @@ class TwoFactorKeys:
         ).hexdigest()
 
 
-def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
+def configured_key(settings: Settings) -> str:
+    """`TOTP_ENCRYPTION_KEY`, or the development key kept in `data_dir`."""
     if settings.totp_encryption_key is not None:
-        key = settings.totp_encryption_key.get_secret_value()
-    else:
-        key = (
-            read_or_create(
-                settings.data_dir / DEVELOPMENT_KEY_FILE, Fernet.generate_key
-            )
-            .decode()
-            .strip()
-        )
-    return TwoFactorKeys.from_key(key)
+        return settings.totp_encryption_key.get_secret_value()
+    return (
+        read_or_create(settings.data_dir / DEVELOPMENT_KEY_FILE, Fernet.generate_key)
+        .decode()
+        .strip()
+    )
+
+
+def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
+    return TwoFactorKeys.from_key(configured_key(settings))
+
+
+def derive_from_configured_key(settings: Settings, purpose: bytes) -> bytes:
+    """A 32-byte key for `purpose` (e.g. API-key hashes), derived from the
+    configured key, so that operators keep one secret."""
+    return _derive(base64.urlsafe_b64decode(configured_key(settings).encode()), purpose)

@@ -34,6 +34,10 @@ ROUTES = {
     ("get", "/credits/usage"): "200",
     ("post", "/credits/checkout"): "201",
     ("post", "/webhooks/stripe"): "200",
+    ("post", "/api-keys"): "201",
+    ("get", "/api-keys"): "200",
+    ("delete", "/api-keys/{key_id}"): "200",
+    ("post", "/api-keys/validate"): "200",
 }
 
 
