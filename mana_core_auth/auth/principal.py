@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from auth_tables.tables import Role
 from mana_core_auth.errors import Forbidden, Unauthorized
+from mana_core_auth.observability.context import note_user
 from mana_core_auth.security.tokens import AccessClaims, InvalidToken, TokenService
 from mana_core_auth.sql import fetch_one
 
@@ -46,6 +47,7 @@ async def authenticate(tokens: TokenService, token: str) -> AccessClaims:
         raise Unauthorized("Invalid or expired token") from error
     if not await session_is_live(claims):
         raise Unauthorized("Session has ended")
+    note_user(claims.user_id)
     return claims
 
 
