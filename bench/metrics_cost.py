@@ -51,7 +51,9 @@ VARIANTS = (
 )
 
 
-def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+def start(
+    env: dict[str, str], port: int, workers: int, log: Path, metrics_dir: str
+) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "uvicorn"),
         "main:app",
@@ -64,7 +66,6 @@ def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess
         "--log-level",
         "info",
     ]
-    metrics_dir = tempfile.mkdtemp(prefix="mana-bench-metrics-")
     with log.open("ab") as out:
         process = subprocess.Popen(
             command,
@@ -144,7 +145,10 @@ def main() -> None:
             port = loopback_port(APP_PORTS)
             base_url = f"http://127.0.0.1:{port}/api/v1"
             log = work / f"server-{index}.log"
-            process = start({**env, **settings}, port, options.workers, log)
+            metrics_dir = tempfile.mkdtemp(prefix="mana-bench-metrics-")
+            process = start(
+                {**env, **settings}, port, options.workers, log, metrics_dir
+            )
             try:
                 if index == 0:
                     users = base.prepare_users(
@@ -179,6 +183,7 @@ def main() -> None:
                     time.sleep(1)
             finally:
                 base.stop_server(process)
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         ledger = base.ledger_check(url)
     finally:
         asyncio.run(drop_database(server, url))

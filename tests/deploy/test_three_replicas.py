@@ -141,6 +141,8 @@ def replicas(
         "JWT_PRIVATE_KEY": ed25519_pem(),
         "TOTP_ENCRYPTION_KEY": app_env()["TOTP_ENCRYPTION_KEY"],
     }
+    # The entrypoint makes each replica's metrics directory under TMPDIR.
+    scratch = Path(tempfile.mkdtemp(prefix="mca-replicas-"))
     ports: list[int] = []
     for _ in range(REPLICAS):
         ports.append(loopback_port(APP_PORTS, frozenset(ports)))
@@ -163,6 +165,7 @@ def replicas(
                 METRICS_ENABLED="true",
                 # Every worker of every replica tries; one at a time cleans.
                 CLEANUP_INTERVAL_SECONDS="3",
+                TMPDIR=str(scratch),
                 **shared,
             ),
             port=port,
@@ -177,6 +180,7 @@ def replicas(
     finally:
         for server in servers:
             server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 async def _register_and_log_in(api: Replicas, n: int) -> dict[str, Any]:
