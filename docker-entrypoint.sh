@@ -7,6 +7,11 @@ echo "Running database migrations..."
 python -m mana_core_auth.migrations
 echo "Migrations complete"
 
+# A fresh directory per start for the workers' metric files, so /metrics
+# adds up every worker (prometheus_client's multiprocess mode).
+PROMETHEUS_MULTIPROC_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mana-metrics.XXXXXX")"
+export PROMETHEUS_MULTIPROC_DIR
+
 echo "Starting Mana Core Auth..."
 exec uvicorn main:app \
     --host "${HOST:-0.0.0.0}" \

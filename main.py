@@ -16,9 +16,13 @@ from starlette.routing import Mount, Route
 
 from mana_core_auth.admin import build_admin
 from mana_core_auth.api import build_api
+from mana_core_auth.background import background_work
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from mana_core_auth.middleware import BodySizeLimit
 from mana_core_auth.migrations.pending import pending_migrations
+from mana_core_auth.observability.endpoint import metrics_route
+from mana_core_auth.observability.log_format import configure_logging
+from mana_core_auth.observability.requests import ObservedStarlette
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.settings import Settings, get_settings
@@ -63,6 +67,7 @@ async def jwks(request: Request) -> JSONResponse:
 
 
 def create_app(settings: Settings) -> Starlette:
+    configure_logging(settings)
     tokens = TokenService(settings, load_key_set(settings))
 
     @asynccontextmanager
@@ -77,15 +82,17 @@ def create_app(settings: Settings) -> Starlette:
         gc.collect()
         gc.freeze()
         try:
-            yield
+            async with background_work(settings, db):
+                yield
         finally:
             await db.close_connection_pool()
 
-    app = Starlette(
+    app = ObservedStarlette(
         routes=[
             Route("/health", health),
             Route("/ready", ready),
             Route("/.well-known/jwks.json", jwks),
+            *metrics_route(settings),
             Mount("/api/v1", build_api(settings, tokens)),
             Mount("/admin/", build_admin(settings)),
         ],

@@ -10,6 +10,7 @@ from mana_core_auth.commands.api_keys import (
     revoke_api_key,
 )
 from mana_core_auth.commands.check_migrations import check_migrations
+from mana_core_auth.commands.cleanup import cleanup
 from mana_core_auth.commands.generate_keys import generate_keys
 from mana_core_auth.commands.grant_credits import grant_credits
 from mana_core_auth.commands.serve import serve
@@ -37,5 +38,6 @@ APP_CONFIG = AppConfig(
         Command(callable=create_api_key),
         Command(callable=list_api_keys),
         Command(callable=revoke_api_key),
+        Command(callable=cleanup),
     ],
 )

@@ -1,7 +1,8 @@
 """The service's one error type and the JSON envelope every error answer uses.
 
 The envelope is the original service's `{statusCode, message, errors?,
-timestamp, path}` plus a stable machine-readable `code`.
+timestamp, path}` plus a stable machine-readable `code` and the `requestId`
+that the answer's `X-Request-ID` header and log lines carry.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+from mana_core_auth.observability.context import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +139,8 @@ def envelope(
     }
     if errors:
         body["errors"] = errors
+    if request_id := current_request_id():
+        body["requestId"] = request_id
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 

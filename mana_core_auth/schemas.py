@@ -42,6 +42,8 @@ class ErrorResponse(ApiModel):
     timestamp: str
     path: str
     errors: list[dict[str, str]] | None = None
+    # The answer's X-Request-ID, to quote when reporting a problem.
+    request_id: str | None = None
 
 
 def error_responses(*answers: tuple[int, str]) -> dict[int | str, dict[str, Any]]:

@@ -8,7 +8,7 @@ import os
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -107,6 +107,20 @@ class Settings(BaseSettings):
     totp_issuer: str = "Mana Core"
     two_factor_challenge_ttl_seconds: int = 300
 
+    # Operations. Unset, metrics are served outside production only; with
+    # METRICS_TOKEN, /metrics asks for it as a bearer token.
+    metrics_enabled: bool | None = None
+    metrics_token: SecretStr | None = None
+    # auto: JSON lines in production, readable text elsewhere.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # One line per request of the service's own (instead of uvicorn's);
+    # unset: on with JSON logs.
+    request_log: bool | None = None
+    # Seconds between runs of the cleanup of expired rows; 0: never.
+    cleanup_interval_seconds: int = Field(default=3600, ge=0)
+    cleanup_sessions_after_days: int = Field(default=30, ge=0)
+    cleanup_outbox_after_days: int = Field(default=30, ge=0)
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
@@ -155,6 +169,22 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
+
+    @property
+    def serves_metrics(self) -> bool:
+        if self.metrics_enabled is not None:
+            return self.metrics_enabled
+        return self.environment is not Environment.production
+
+    @property
+    def logs_json(self) -> bool:
+        if self.log_format == "auto":
+            return self.environment is Environment.production
+        return self.log_format == "json"
+
+    @property
+    def logs_requests(self) -> bool:
+        return self.logs_json if self.request_log is None else self.request_log
 
     @property
     def sends_mail(self) -> bool:

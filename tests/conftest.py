@@ -36,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     os.environ.setdefault("TOTP_ENCRYPTION_KEY", Fernet.generate_key().decode())
     os.environ.setdefault("RATE_LIMIT_EMAIL_PER_IP", "1000000")
+    # Cleanup tests run it when they mean to, not the app in the background.
+    os.environ.setdefault("CLEANUP_INTERVAL_SECONDS", "0")
     result = migrate(url)
     if result.returncode != 0:
         raise pytest.UsageError(

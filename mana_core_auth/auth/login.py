@@ -23,6 +23,7 @@ from mana_core_auth.auth.sessions import IssuedSession, start_session
 from mana_core_auth.auth.token_pair import SignedInUser
 from mana_core_auth.auth.two_factor.challenge import issue_challenge
 from mana_core_auth.auth.two_factor.enrolment import two_factor_enabled
+from mana_core_auth.observability import metrics
 from mana_core_auth.security.passwords import verify_dummy_password, verify_password
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
@@ -90,6 +91,7 @@ async def open_session(
     return session
 
 
+@metrics.counts_outcome(metrics.LOGINS, success=metrics.login_outcome)
 async def log_in(
     *,
     email: str,

@@ -18,6 +18,7 @@ from mana_core_auth.api_keys.keys import looks_like_key
 from mana_core_auth.auth.client_ip import client_info
 from mana_core_auth.dependencies import Tokens
 from mana_core_auth.errors import Forbidden, Unauthorized
+from mana_core_auth.observability.context import note_user
 from mana_core_auth.security.tokens import AccessClaims, InvalidToken, TokenService
 from mana_core_auth.sql import fetch_one
 
@@ -53,6 +54,7 @@ async def authenticate(tokens: TokenService, token: str) -> AccessClaims:
         raise Unauthorized("Invalid or expired token") from error
     if not await session_is_live(claims):
         raise Unauthorized("Session has ended")
+    note_user(claims.user_id)
     return claims
 
 

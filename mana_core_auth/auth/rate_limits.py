@@ -20,6 +20,7 @@ from itertools import groupby
 
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.errors import TooManyRequests
+from mana_core_auth.observability import metrics
 from mana_core_auth.settings import Settings
 from mana_core_auth.sql import fetch
 
@@ -111,10 +112,11 @@ async def count_attempt(*limits: Limit) -> None:
     ):
         by_key = {limit.key: limit for limit in group}
         rows = await fetch(_COUNT, list(by_key), window)
+        exceeded = [row for row in rows if row["hits"] > by_key[row["key"]].max_hits]
+        metrics.rate_limited(row["key"] for row in exceeded)
         waits += [
             _seconds_left(row["window_started_at"], row["now"], window)
-            for row in rows
-            if row["hits"] > by_key[row["key"]].max_hits
+            for row in exceeded
         ]
     if waits:
         raise TooManyRequests(max(waits), "Too many attempts; try again later")

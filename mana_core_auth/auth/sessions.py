@@ -21,6 +21,7 @@ from auth_tables.tables import SecurityEventType, Session
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.errors import InvalidRefreshToken
 from mana_core_auth.auth.events import record_event
+from mana_core_auth.observability import metrics
 from mana_core_auth.security.tokens import hash_token, new_refresh_token
 from mana_core_auth.sql import fetch
 
@@ -110,6 +111,7 @@ RETURNING session.user_id, session.family_id, session.device_id,
 """
 
 
+@metrics.counts_outcome(metrics.REFRESHES)
 async def rotate_session(refresh_token: str, client: ClientInfo) -> IssuedSession:
     """Exchange a refresh token for its successor.
 

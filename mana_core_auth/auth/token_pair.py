@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from auth_tables.tables import User
 from mana_core_auth.auth.sessions import IssuedSession
 from mana_core_auth.errors import Unauthorized
+from mana_core_auth.observability.context import note_user
 from mana_core_auth.security.tokens import TokenService
 
 
@@ -48,6 +49,7 @@ async def load_signed_in_user(user_id: uuid.UUID) -> SignedInUser:
 def issue_tokens(
     tokens: TokenService, user: SignedInUser, session: IssuedSession
 ) -> TokenPair:
+    note_user(user.id)
     access_token = tokens.issue_access_token(
         user_id=user.id,
         email=user.email,

@@ -10,6 +10,7 @@ from piccolo.apps.user.tables import BaseUser
 
 from mana_core_auth.database import resolve_database_url
 from mana_core_auth.migrations.lock import migration_database_url, run_locked
+from mana_core_auth.observability.metrics_dir import use_fresh_metrics_dir
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.settings import Settings, get_settings
 
@@ -66,6 +67,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
         print(notice, flush=True)
     # Workers reach the same server without starting their own.
     os.environ["DATABASE_URL"] = database_url
+    use_fresh_metrics_dir()
     host, port = host or settings.host, port or settings.port
     print(f"Serving http://{host}:{port}/ (admin: /admin/, API docs: /api/v1/docs)")
     uvicorn.run(

@@ -26,6 +26,7 @@ from mana_core_auth.credits.ledger import (
     json_or_none,
     utc_day_start,
 )
+from mana_core_auth.observability import metrics
 from mana_core_auth.settings import Settings
 from mana_core_auth.sql import fetch_one
 
@@ -179,6 +180,7 @@ async def spend(
             continue
         if row["id"] is None:
             raise InsufficientCredits()
+        metrics.credits_spent(app_id, amount)
         return LedgerChange.from_record(row)
     raise AssertionError("a balance opened just now is missing")
 

@@ -13,10 +13,12 @@ from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
 from mana_core_auth.auth.token_pair import SIGNED_IN_USER_COLUMNS, SignedInUser
 from mana_core_auth.auth.two_factor.challenge import read_challenge
 from mana_core_auth.auth.two_factor.enrolment import use_second_factor
+from mana_core_auth.observability import metrics
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
 
+@metrics.counts_outcome(metrics.LOGINS)
 async def complete_login(
     *,
     challenge_token: str,

@@ -1,0 +1,1 @@
+"""What operators watch: request ids, request logs and Prometheus metrics."""
