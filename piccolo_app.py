@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from mana_core_auth.commands.admin_two_factor import admin_two_factor
 from mana_core_auth.commands.check_migrations import check_migrations
 from mana_core_auth.commands.generate_keys import generate_keys
 from mana_core_auth.commands.serve import serve
@@ -25,5 +26,6 @@ APP_CONFIG = AppConfig(
         Command(callable=serve, aliases=["run"]),
         Command(callable=generate_keys, aliases=["keys"]),
         Command(callable=check_migrations),
+        Command(callable=admin_two_factor),
     ],
 )
