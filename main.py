@@ -23,7 +23,8 @@ from mana_core_auth.middleware import BodySizeLimit
 from mana_core_auth.readiness import pending_migrations
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.security.tokens import TokenService
-from mana_core_auth.settings import Settings, get_settings
+from mana_core_auth.security_headers import SecurityHeaders
+from mana_core_auth.settings import Environment, Settings, get_settings
 
 logger = logging.getLogger("mana_core_auth")
 
@@ -97,6 +98,10 @@ def create_app(settings: Settings) -> Starlette:
             Mount("/admin/", build_admin(settings)),
         ],
         middleware=[
+            Middleware(
+                SecurityHeaders,
+                production=settings.environment is Environment.production,
+            ),
             Middleware(BodySizeLimit),
             Middleware(
                 CORSMiddleware,
