@@ -325,7 +325,8 @@ async def db_row(table: str, pk_name: str, pk: str) -> list[Any]:
         dict(row)
         for row in await fetch(
             os.environ["DATABASE_URL"],
-            f'SELECT * FROM {meta.schema}."{meta.tablename}" WHERE "{column}"::text = $1',
+            f'SELECT * FROM {meta.schema}."{meta.tablename}" '
+            f'WHERE "{column}"::text = $1',
             pk,
         )
     ]
@@ -363,7 +364,9 @@ async def test_every_edit_page_opens_and_an_unchanged_save_changes_nothing(
         if not editable(table):
             continue
         async with page.expect_response(
-            lambda r: r.request.method == "PATCH" and f"/tables/{table}/" in r.url
+            lambda r, table=table: (
+                r.request.method == "PATCH" and f"/tables/{table}/" in r.url
+            )
         ) as answer:
             await page.locator("form button", has_text="Save").first.click()
         assert (await answer.value).status == 200, table
