@@ -25,7 +25,8 @@ from mana_core_auth.observability.log_format import configure_logging
 from mana_core_auth.observability.requests import ObservedStarlette
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.security.tokens import TokenService
-from mana_core_auth.settings import Settings, get_settings
+from mana_core_auth.security_headers import SecurityHeaders
+from mana_core_auth.settings import Environment, Settings, get_settings
 from mana_core_auth.sql import engine
 
 logger = logging.getLogger("mana_core_auth")
@@ -97,6 +98,10 @@ def create_app(settings: Settings) -> Starlette:
             Mount("/admin/", build_admin(settings)),
         ],
         middleware=[
+            Middleware(
+                SecurityHeaders,
+                production=settings.environment is Environment.production,
+            ),
             Middleware(BodySizeLimit),
             Middleware(
                 CORSMiddleware,

@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from mana_core_auth.commands.admin_two_factor import admin_two_factor
 from mana_core_auth.commands.api_keys import (
     create_api_key,
     list_api_keys,
@@ -39,5 +40,6 @@ APP_CONFIG = AppConfig(
         Command(callable=list_api_keys),
         Command(callable=revoke_api_key),
         Command(callable=cleanup),
+        Command(callable=admin_two_factor),
     ],
 )

@@ -16,5 +16,7 @@ APP_REGISTRY = AppRegistry(
         "auth_tables.piccolo_app",
         "credit_tables.piccolo_app",
         "piccolo_admin.piccolo_app",
+        # TOTP secrets of admin users (piccolo_api's authenticator provider).
+        "piccolo_api.mfa.authenticator.piccolo_app",
     ]
 )

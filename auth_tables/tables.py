@@ -23,6 +23,7 @@ from piccolo.columns import (
 )
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.indexes import IndexMethod
+from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -101,6 +102,11 @@ class User(Table, tablename="users", schema="auth"):
     users_email_lower_check = Check("email = lower(btrim(email))")
     users_role_check = Check(choices_check("role", Role))
 
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How the admin shows a user wherever a row refers to one."""
+        return Readable(template="%s", columns=[cls.email])
+
 
 class Session(Table, tablename="sessions", schema="auth"):
     """One row per issued refresh token.
@@ -124,7 +130,7 @@ class Session(Table, tablename="sessions", schema="auth"):
         index=True,
     )
     family_id = UUID(index=True)
-    refresh_token_hash = Varchar(length=64, unique=True, null=False)
+    refresh_token_hash = Varchar(length=64, unique=True, null=False, secret=True)
     refresh_token_expires_at = Timestamptz()
     ip_address = Varchar(length=45, null=True, default=None)
     user_agent = Text(null=True, default=None)
@@ -196,7 +202,7 @@ class VerificationToken(Table, tablename="verification_tokens", schema="auth"):
         on_update=OnUpdate.cascade,
         index=True,
     )
-    token_hash = Varchar(length=64, unique=True, null=False)
+    token_hash = Varchar(length=64, unique=True, null=False, secret=True)
     type = Varchar(length=32, choices=VerificationTokenType, null=False)
     expires_at = Timestamptz()
     created_at = Timestamptz()

@@ -18,6 +18,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -152,6 +153,12 @@ class Transaction(Table, tablename="transactions", schema="credits"):
     transactions_user_balance_version_unique = Unique(["user_id", "balance_version"])
     transactions_balance_version_positive = Check("balance_version > 0")
 
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How the admin shows a ledger row another row refers to (a refund's
+        usage): its type and amount."""
+        return Readable(template="%s %s", columns=[cls.type, cls.amount])
+
 
 class Package(Table, tablename="packages", schema="credits"):
     """A credit package on sale (100 mana = 1 EUR by default)."""
@@ -170,6 +177,10 @@ class Package(Table, tablename="packages", schema="credits"):
 
     packages_credits_positive = Check("credits > 0")
     packages_price_positive = Check("price_euro_cents > 0")
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
 
 
 class Purchase(Table, tablename="purchases", schema="credits"):

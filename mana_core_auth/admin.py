@@ -1,17 +1,30 @@
-"""Piccolo Admin for operators: every table, secrets never shown."""
+"""Piccolo Admin for operators: every table, secrets never shown.
+
+Only `users` and `packages` are edited as tables; every other table is
+written by the service alone (ledger, balances, passwords, sessions, tokens,
+two-factor enrolments, rate-limit counters, security events, mail), and
+operators change those through the forms, which write the ledger and a
+security event.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from piccolo.columns import Column
+from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
 from piccolo_api.crud.validators import Validators
+from piccolo_api.rate_limiting.middleware import RateLimitProvider
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from auth_tables.tables import (
     Account,
+    ApiKey,
     OutboxMessage,
     Password,
     RateLimitCounter,
@@ -29,57 +42,104 @@ from credit_tables.tables import (
     Transaction,
     UsageStat,
 )
-from mana_core_auth.api_keys.admin import api_key_forms, api_key_table_config
+from mana_core_auth.api_keys.admin import api_key_forms
 from mana_core_auth.credits.admin_forms import credit_forms
 from mana_core_auth.settings import Settings
+from mana_core_auth.studio.crud import admin_crud
+from mana_core_auth.studio.forms import audited, reset_two_factor_form
+from mana_core_auth.studio.gate import AdminGate
+from mana_core_auth.studio.two_factor import admin_two_factor_provider
+
+ACCOUNTS = "Accounts"
+CREDITS = "Credits"
 
 
 def _newest_first(column: Column) -> list[OrderBy]:
     return [OrderBy(column, ascending=False)]
 
 
-def _refuse_ledger_edits(piccolo_crud: PiccoloCRUD, request: Request) -> None:
-    raise HTTPException(
-        status_code=405,
-        detail="Balances and ledger rows change only through the Grant credits "
-        "and Refund forms, so that every change has its ledger row.",
+def _refusal(detail: str) -> Callable[[PiccoloCRUD, Request], None]:
+    def refuse(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+        raise HTTPException(status_code=405, detail=detail)
+
+    return refuse
+
+
+def read_only(detail: str) -> Validators:
+    refuse = _refusal(detail)
+    return Validators(
+        post_single=[refuse],
+        put_single=[refuse],
+        patch_single=[refuse],
+        delete_single=[refuse],
+        delete_all=[refuse],
     )
 
 
-# Balances and the ledger are read-only in the table views: a hand edit would
-# break "balance = sum of the ledger"; the credit forms write both together.
-LEDGER_READ_ONLY = Validators(
-    post_single=[_refuse_ledger_edits],
-    put_single=[_refuse_ledger_edits],
-    patch_single=[_refuse_ledger_edits],
-    delete_single=[_refuse_ledger_edits],
-    delete_all=[_refuse_ledger_edits],
+# A hand edit of a balance or a ledger row would break "balance = sum of the
+# ledger"; the credit forms write both together.
+LEDGER_READ_ONLY = read_only(
+    "Balances and ledger rows change only through the Grant credits and "
+    "Refund forms, so that every change has its ledger row."
+)
+SERVICE_READ_ONLY = read_only(
+    "Only the service writes this table; operators use the forms "
+    "(Reset two-factor, Grant credits, Refund usage)."
+)
+# Users are deleted softly (`deleted_at`): a deleted row would take its
+# ledger with it.
+USERS_NOT_DELETED = Validators(
+    delete_single=[_refusal("Users are not deleted; set Deleted At instead.")],
+    delete_all=[_refusal("Users are not deleted; set Deleted At instead.")],
 )
 
 
-def _refuse_event_edits(piccolo_crud: PiccoloCRUD, request: Request) -> None:
-    raise HTTPException(
-        status_code=405, detail="Stripe events are a record; only the webhook writes."
+def table_config(
+    table: type[Table],
+    *,
+    group: str,
+    validators: Validators | None = SERVICE_READ_ONLY,
+    visible: Sequence[Column] | None = None,
+    hidden: Sequence[Column] = (),
+    filters: Sequence[Column] | None = None,
+    order_by: list[OrderBy] | None = None,
+    link: Column | None = None,
+) -> TableConfig:
+    """A table's admin view. Secret columns are never listed, and a primary
+    key only as the link to the row, never as a filter: the front end knows
+    only the columns of the table's schema, which has neither."""
+    primary_key = table._meta.primary_key
+    link_name = (link or primary_key)._meta.name
+    hidden_names = {column._meta.name for column in hidden}
+
+    def shown(columns: Sequence[Column], *, link_name: str | None) -> list[Column]:
+        return [
+            column
+            for column in columns
+            if not column._meta.secret
+            and column._meta.name not in hidden_names
+            and (column is not primary_key or link_name == column._meta.name)
+        ]
+
+    return TableConfig(
+        table,
+        visible_columns=shown(visible or table._meta.columns, link_name=link_name),
+        visible_filters=shown(filters or table._meta.columns, link_name=None)
+        or shown(table._meta.columns, link_name=None),
+        order_by=order_by,
+        link_column=link,
+        validators=validators,
+        menu_group=group,
     )
-
-
-STRIPE_EVENTS_READ_ONLY = Validators(
-    post_single=[_refuse_event_edits],
-    put_single=[_refuse_event_edits],
-    patch_single=[_refuse_event_edits],
-    delete_single=[_refuse_event_edits],
-    delete_all=[_refuse_event_edits],
-)
 
 
 def table_configs() -> list[TableConfig]:
-    accounts = "Accounts"
-    credits = "Credits"
     return [
-        TableConfig(
+        table_config(
             User,
-            visible_columns=[
-                User.id,
+            group=ACCOUNTS,
+            validators=USERS_NOT_DELETED,
+            visible=[
                 User.email,
                 User.name,
                 User.role,
@@ -87,125 +147,145 @@ def table_configs() -> list[TableConfig]:
                 User.created_at,
                 User.deleted_at,
             ],
-            visible_filters=[User.email, User.role, User.deleted_at],
+            filters=[User.email, User.name, User.role, User.deleted_at],
             order_by=_newest_first(User.created_at),
-            link_column=User.email,
-            menu_group=accounts,
+            link=User.email,
         ),
-        TableConfig(
+        table_config(
             Session,
-            exclude_visible_columns=[Session.refresh_token_hash, Session.user_agent],
-            visible_filters=[Session.user, Session.family_id, Session.revoked_at],
+            group=ACCOUNTS,
+            hidden=[Session.user_agent],
+            filters=[Session.user, Session.family_id, Session.revoked_at],
             order_by=_newest_first(Session.created_at),
-            menu_group=accounts,
         ),
-        TableConfig(
-            Password,
-            exclude_visible_columns=[Password.hashed_password],
-            menu_group=accounts,
-        ),
-        TableConfig(
-            Account,
-            exclude_visible_columns=[
-                Account.access_token,
-                Account.refresh_token,
-                Account.id_token,
-            ],
-            menu_group=accounts,
-        ),
-        TableConfig(
+        table_config(Password, group=ACCOUNTS),
+        table_config(Account, group=ACCOUNTS),
+        table_config(
             VerificationToken,
-            exclude_visible_columns=[VerificationToken.token_hash],
+            group=ACCOUNTS,
+            filters=[VerificationToken.user, VerificationToken.type],
             order_by=_newest_first(VerificationToken.created_at),
-            menu_group=accounts,
         ),
-        TableConfig(
-            TwoFactorAuth,
-            exclude_visible_columns=[TwoFactorAuth.secret, TwoFactorAuth.backup_codes],
-            menu_group=accounts,
-        ),
-        TableConfig(
+        table_config(TwoFactorAuth, group=ACCOUNTS),
+        table_config(
             SecurityEvent,
-            visible_filters=[SecurityEvent.user, SecurityEvent.event_type],
+            group=ACCOUNTS,
+            filters=[SecurityEvent.user, SecurityEvent.event_type],
             order_by=_newest_first(SecurityEvent.created_at),
-            menu_group=accounts,
         ),
-        TableConfig(RateLimitCounter, menu_group=accounts),
-        TableConfig(
+        table_config(RateLimitCounter, group=ACCOUNTS),
+        table_config(
             # Mail kept instead of sent (no SMTP_HOST); its links work, so
             # only operators see it.
             OutboxMessage,
-            visible_columns=[
+            group=ACCOUNTS,
+            visible=[
                 OutboxMessage.created_at,
                 OutboxMessage.recipient,
                 OutboxMessage.subject,
             ],
-            visible_filters=[OutboxMessage.recipient],
+            filters=[OutboxMessage.recipient],
             order_by=_newest_first(OutboxMessage.created_at),
-            link_column=OutboxMessage.subject,
-            menu_group=accounts,
+            link=OutboxMessage.subject,
         ),
-        TableConfig(
+        table_config(
             Balance,
+            group=CREDITS,
             validators=LEDGER_READ_ONLY,
-            visible_filters=[Balance.user],
             order_by=_newest_first(Balance.updated_at),
-            menu_group=credits,
         ),
-        TableConfig(
+        table_config(
             Transaction,
+            group=CREDITS,
             validators=LEDGER_READ_ONLY,
-            exclude_visible_columns=[Transaction.request_fingerprint],
-            visible_filters=[
+            hidden=[Transaction.request_fingerprint],
+            filters=[
                 Transaction.user,
                 Transaction.type,
                 Transaction.status,
                 Transaction.app_id,
             ],
             order_by=_newest_first(Transaction.created_at),
-            menu_group=credits,
         ),
-        TableConfig(
+        table_config(
             Package,
+            group=CREDITS,
+            validators=None,
             order_by=[OrderBy(Package.sort_order)],
-            link_column=Package.name,
-            menu_group=credits,
+            link=Package.name,
         ),
-        TableConfig(
+        table_config(
             Purchase,
-            visible_filters=[Purchase.user, Purchase.status],
+            group=CREDITS,
+            filters=[Purchase.user, Purchase.status],
             order_by=_newest_first(Purchase.created_at),
-            menu_group=credits,
         ),
-        TableConfig(
+        table_config(
             UsageStat,
-            visible_filters=[UsageStat.user, UsageStat.app_id, UsageStat.date],
+            group=CREDITS,
+            filters=[UsageStat.user, UsageStat.app_id, UsageStat.date],
             order_by=_newest_first(UsageStat.date),
-            menu_group=credits,
         ),
-        TableConfig(
+        table_config(
             # What Stripe reported and what each event did; written only
             # by the webhook.
             StripeEvent,
-            validators=STRIPE_EVENTS_READ_ONLY,
-            exclude_visible_columns=[StripeEvent.payload],
-            visible_filters=[
-                StripeEvent.type,
-                StripeEvent.purchase,
-                StripeEvent.processed_at,
-            ],
+            group=CREDITS,
+            hidden=[StripeEvent.payload],
+            filters=[StripeEvent.type, StripeEvent.purchase, StripeEvent.processed_at],
             order_by=_newest_first(StripeEvent.received_at),
-            menu_group=credits,
         ),
-        api_key_table_config(),
+        table_config(
+            ApiKey,
+            group=ACCOUNTS,
+            visible=[
+                ApiKey.kind,
+                ApiKey.name,
+                ApiKey.app_id,
+                ApiKey.user,
+                ApiKey.prefix,
+                ApiKey.scopes,
+                ApiKey.created_at,
+                ApiKey.last_used_at,
+                ApiKey.expires_at,
+                ApiKey.revoked_at,
+            ],
+            filters=[ApiKey.kind, ApiKey.app_id, ApiKey.user, ApiKey.revoked_at],
+            order_by=_newest_first(ApiKey.created_at),
+            link=ApiKey.name,
+        ),
     ]
 
 
+class _NoLimit(RateLimitProvider):
+    """Stands in for piccolo_admin's per-process login limiter: the gate
+    counts logins in PostgreSQL instead."""
+
+    def increment(self, identifier: str) -> None:
+        return None
+
+
 def build_admin(settings: Settings) -> ASGIApp:
-    return create_admin(
-        tables=table_configs(),
-        forms=credit_forms(settings) + api_key_forms(settings),
-        site_name="Mana Core Auth",
-        production=not settings.is_development,
-        allowed_hosts=settings.admin_allowed_hosts,
-    )
+    mfa_provider = admin_two_factor_provider(settings)
+    with admin_crud():
+        admin = create_admin(
+            tables=table_configs(),
+            forms=[
+                *(
+                    audited(form)
+                    for form in credit_forms(settings) + api_key_forms(settings)
+                ),
+                reset_two_factor_form(),
+            ],
+            site_name="Mana Core Auth",
+            production=not settings.is_development,
+            allowed_hosts=settings.admin_allowed_hosts,
+            rate_limit_provider=_NoLimit(),
+            mfa_providers=[mfa_provider],
+        )
+    gate = AdminGate(admin, settings, mfa_provider)
+    if not settings.admin_allowed_hosts:
+        return gate
+    # piccolo_admin uses `allowed_hosts` only to check the Referer of HTTPS
+    # writes (CSRF); any Host was answered.
+    return TrustedHostMiddleware(gate, allowed_hosts=settings.admin_allowed_hosts)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from mana_core_auth.api_docs import add_offline_docs
 from mana_core_auth.api_keys.endpoints import router as api_keys_router
 from mana_core_auth.api_keys.keys import load_key_hasher
 from mana_core_auth.auth.account.endpoints import router as account_router
@@ -64,7 +65,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
         version="1.0.0",
         summary="Accounts, signed access tokens and mana credits",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         exception_handlers=EXCEPTION_HANDLERS,
         responses=ERROR_RESPONSES,  # type: ignore[arg-type]
@@ -85,4 +86,5 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.include_router(webhook_router)
     api.include_router(api_keys_router)
     _without_validation_422(api)
+    add_offline_docs(api, title="Mana Core Auth")
     return api

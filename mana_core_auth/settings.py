@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     api_keys_per_user: int = Field(default=10, ge=0)
     api_key_rate_limit_requests: int = Field(default=1000, ge=1)
     api_key_rate_limit_window_seconds: int = Field(default=3600, ge=1)
+    # Wrong admin logins (password or two-factor code) per admin username and
+    # per client IP (IPv6 per /64), in PostgreSQL like the API's limits.
+    admin_login_failures_per_username: int = 5
+    admin_login_failures_per_ip: int = 20
+    admin_login_window_seconds: int = 900
+    # Admins must log in with a TOTP code; unset: required in production only.
+    admin_require_two_factor: bool | None = None
 
     credits_signup_bonus: int = 150
     credits_daily_free: int = 5
@@ -165,6 +172,12 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.development
+
+    @property
+    def admin_two_factor_required(self) -> bool:
+        if self.admin_require_two_factor is not None:
+            return self.admin_require_two_factor
+        return self.environment is Environment.production
 
     @property
     def uses_embedded_database(self) -> bool:

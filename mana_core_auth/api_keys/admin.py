@@ -8,14 +8,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from piccolo_admin.endpoints import FormConfig, TableConfig
-from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
+from piccolo_admin.endpoints import FormConfig
+from piccolo_api.crud.endpoints import PiccoloCRUD
 from piccolo_api.crud.validators import Validators
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from auth_tables.tables import ApiKey
 from mana_core_auth.api_keys.keys import load_key_hasher
 from mana_core_auth.api_keys.scopes import Scope
 from mana_core_auth.api_keys.service import create_service_key, revoke_key
@@ -41,30 +40,6 @@ READ_ONLY = Validators(
     delete_single=[_refuse_edits],
     delete_all=[_refuse_edits],
 )
-
-
-def api_key_table_config() -> TableConfig:
-    return TableConfig(
-        ApiKey,
-        visible_columns=[
-            ApiKey.id,
-            ApiKey.kind,
-            ApiKey.name,
-            ApiKey.app_id,
-            ApiKey.user,
-            ApiKey.prefix,
-            ApiKey.scopes,
-            ApiKey.created_at,
-            ApiKey.last_used_at,
-            ApiKey.expires_at,
-            ApiKey.revoked_at,
-        ],
-        visible_filters=[ApiKey.kind, ApiKey.app_id, ApiKey.user, ApiKey.revoked_at],
-        validators=READ_ONLY,
-        order_by=[OrderBy(ApiKey.created_at, ascending=False)],
-        link_column=ApiKey.name,
-        menu_group="Accounts",
-    )
 
 
 class CreateServiceKeyForm(BaseModel):

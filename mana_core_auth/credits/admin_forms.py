@@ -26,25 +26,34 @@ class CreditKind(str, Enum):
 
 
 class GrantCreditsForm(BaseModel):
-    email: str = Field(description="The user's email")
+    email: str = Field(title="Email", description="The user's email")
     amount: int = Field(
+        title="Amount",
         description="Credits to add; negative takes paid credits away",
         ge=-1_000_000,
         le=1_000_000,
     )
-    credits: CreditKind = Field(
-        default=CreditKind.paid,
-        description="paid: an adjustment row; free: a bonus row (positive only)",
+    # A yes/no field: piccolo_admin's forms render booleans as a dropdown, an
+    # enum only as a free-text box.
+    free_credits: bool = Field(
+        default=False,
+        title="Free credits (a bonus row; otherwise paid credits, an adjustment row)",
     )
     reason: str = Field(
-        min_length=1, max_length=1000, description="Shown in the ledger"
+        title="Reason", min_length=1, max_length=1000, description="Shown in the ledger"
     )
+
+    @property
+    def credits(self) -> CreditKind:
+        return CreditKind.free if self.free_credits else CreditKind.paid
 
 
 class RefundUsageForm(BaseModel):
-    transaction_id: uuid.UUID = Field(description="Id of the usage transaction")
+    transaction_id: uuid.UUID = Field(
+        title="Transaction id", description="Id of the usage transaction"
+    )
     reason: str = Field(
-        min_length=1, max_length=1000, description="Shown in the ledger"
+        title="Reason", min_length=1, max_length=1000, description="Shown in the ledger"
     )
 
 

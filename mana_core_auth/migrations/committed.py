@@ -24,6 +24,7 @@ MIGRATION_FOLDERS: dict[str, tuple[str, str]] = {
     "user": ("piccolo", "apps/user/piccolo_migrations"),
     "session_auth": ("piccolo_api", "session_auth/piccolo_migrations"),
     "piccolo_admin": ("piccolo_admin", "piccolo_migrations"),
+    "mfa_authenticator": ("piccolo_api", "mfa/authenticator/piccolo_migrations"),
 }
 
 _ID = re.compile(r'^ID = "([^"]+)"', re.MULTILINE)

@@ -134,7 +134,7 @@ async def test_the_admin_makes_a_service_key_and_shows_it_once(
     for answer in (table, detail, schema):
         assert answer.status_code == 200
         assert key not in answer.text and digest not in answer.text
-    assert row["key_hash"] is None and detail.json()["key_hash"] is None
+    assert "key_hash" not in row and "key_hash" not in detail.json()
     stored = await key_row(row["id"])
     assert stored["created_by"] == f"admin:{operator.headers['X-Operator']}"
     assert stored["scopes"] == ["credits:spend", "credits:refund"]

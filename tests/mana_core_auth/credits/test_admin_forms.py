@@ -57,7 +57,12 @@ async def test_granting_credits_from_the_admin(
 ) -> None:
     response = await operator.post(
         f"{FORMS}/grant-credits/",
-        json={"email": user.email, "amount": 30, "credits": "paid", "reason": "promo"},
+        json={
+            "email": user.email,
+            "amount": 30,
+            "free_credits": False,
+            "reason": "promo",
+        },
     )
     assert response.status_code == 200, response.text
     assert "paid 30" in response.json()["custom_form_success"]
@@ -71,7 +76,12 @@ async def test_granting_credits_from_the_admin(
 
     free = await operator.post(
         f"{FORMS}/grant-credits/",
-        json={"email": user.email, "amount": 5, "credits": "free", "reason": "sorry"},
+        json={
+            "email": user.email,
+            "amount": 5,
+            "free_credits": True,
+            "reason": "sorry",
+        },
     )
     assert free.status_code == 200
     assert (await balance_row(user.id))["free_credits_remaining"] == 155
@@ -83,7 +93,7 @@ async def test_granting_credits_from_the_admin(
     [
         ({"email": "nobody@example.com", "amount": 5}, "No user"),
         ({"amount": -500}, "Insufficient credits"),
-        ({"amount": -5, "credits": "free"}, "a bonus is positive"),
+        ({"amount": -5, "free_credits": True}, "a bonus is positive"),
     ],
 )
 async def test_grant_form_errors_are_shown(
