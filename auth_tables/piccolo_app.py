@@ -4,6 +4,9 @@ from piccolo.conf.apps import AppConfig
 
 from .tables import (
     Account,
+    Guild,
+    GuildInvitation,
+    GuildMember,
     OutboxMessage,
     Password,
     RateLimitCounter,
@@ -30,6 +33,9 @@ APP_CONFIG = AppConfig(
         SecurityEvent,
         RateLimitCounter,
         OutboxMessage,
+        Guild,
+        GuildMember,
+        GuildInvitation,
     ],
     migration_dependencies=[],
     commands=[],
