@@ -12,6 +12,9 @@ from starlette.types import ASGIApp
 
 from auth_tables.tables import (
     Account,
+    Guild,
+    GuildInvitation,
+    GuildMember,
     OutboxMessage,
     Password,
     RateLimitCounter,
@@ -21,8 +24,22 @@ from auth_tables.tables import (
     User,
     VerificationToken,
 )
-from credit_tables.tables import Balance, Package, Purchase, Transaction, UsageStat
+from credit_tables.tables import (
+    Balance,
+    GuildMemberLimit,
+    GuildPool,
+    GuildPoolTransaction,
+    Package,
+    Purchase,
+    Transaction,
+    UsageStat,
+)
 from mana_core_auth.credits.admin_forms import credit_forms
+from mana_core_auth.guilds.admin import (
+    GUILD_NO_CREATE_OR_DELETE,
+    INVITATION_NO_CREATE,
+    POOL_READ_ONLY,
+)
 from mana_core_auth.settings import Settings
 
 
@@ -159,6 +176,64 @@ def table_configs() -> list[TableConfig]:
             visible_filters=[UsageStat.user, UsageStat.app_id, UsageStat.date],
             order_by=_newest_first(UsageStat.date),
             menu_group=credits,
+        ),
+        TableConfig(
+            Guild,
+            validators=GUILD_NO_CREATE_OR_DELETE,
+            visible_filters=[Guild.name, Guild.slug, Guild.created_by],
+            order_by=_newest_first(Guild.created_at),
+            link_column=Guild.name,
+            menu_group="Guilds",
+        ),
+        TableConfig(
+            GuildMember,
+            visible_filters=[GuildMember.guild, GuildMember.user, GuildMember.role],
+            order_by=_newest_first(GuildMember.created_at),
+            menu_group="Guilds",
+        ),
+        TableConfig(
+            GuildInvitation,
+            validators=INVITATION_NO_CREATE,
+            visible_columns=[
+                GuildInvitation.id,
+                GuildInvitation.guild,
+                GuildInvitation.email,
+                GuildInvitation.role,
+                GuildInvitation.invited_by,
+                GuildInvitation.created_at,
+                GuildInvitation.expires_at,
+                GuildInvitation.accepted_at,
+                GuildInvitation.accepted_by,
+                GuildInvitation.revoked_at,
+            ],
+            visible_filters=[GuildInvitation.guild, GuildInvitation.email],
+            order_by=_newest_first(GuildInvitation.created_at),
+            menu_group="Guilds",
+        ),
+        TableConfig(
+            GuildPool,
+            validators=POOL_READ_ONLY,
+            order_by=_newest_first(GuildPool.updated_at),
+            menu_group="Guilds",
+        ),
+        TableConfig(
+            GuildMemberLimit,
+            validators=POOL_READ_ONLY,
+            visible_filters=[GuildMemberLimit.guild, GuildMemberLimit.user],
+            order_by=_newest_first(GuildMemberLimit.updated_at),
+            menu_group="Guilds",
+        ),
+        TableConfig(
+            GuildPoolTransaction,
+            validators=POOL_READ_ONLY,
+            exclude_visible_columns=[GuildPoolTransaction.request_fingerprint],
+            visible_filters=[
+                GuildPoolTransaction.guild,
+                GuildPoolTransaction.user,
+                GuildPoolTransaction.type,
+            ],
+            order_by=_newest_first(GuildPoolTransaction.created_at),
+            menu_group="Guilds",
         ),
     ]
 

@@ -14,6 +14,8 @@ from mana_core_auth.auth.two_factor.endpoints import router as two_factor_router
 from mana_core_auth.credits.endpoints import router as credits_router
 from mana_core_auth.email.mailer import build_mailer
 from mana_core_auth.errors import EXCEPTION_HANDLERS
+from mana_core_auth.guilds.endpoints import router as guilds_router
+from mana_core_auth.guilds.pool_endpoints import router as guild_pool_router
 from mana_core_auth.schemas import ErrorResponse
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security.two_factor_keys import load_two_factor_keys
@@ -74,5 +76,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.include_router(account_router)
     api.include_router(two_factor_router)
     api.include_router(credits_router)
+    api.include_router(guilds_router)
+    api.include_router(guild_pool_router)
     _without_validation_422(api)
     return api

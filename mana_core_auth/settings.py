@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     totp_issuer: str = "Mana Core"
     two_factor_challenge_ttl_seconds: int = 300
 
+    # Guilds: how long an invitation link works, and how many invitations
+    # one member may send per window.
+    guild_invitation_ttl_seconds: int = 7 * 24 * 3600
+    rate_limit_guild_invitations_per_inviter: int = 50
+    rate_limit_guild_invitations_window_seconds: int = 3600
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
