@@ -152,3 +152,19 @@ async def test_the_database_refuses_an_overdrawn_pool_or_a_second_row_per_versio
             busy_guild.id,
         )
     assert await findings(busy_guild.id) == []
+
+
+async def test_a_hard_deleted_member_leaves_the_pool_whole(
+    busy_guild: GuildFixture, database_url: str
+) -> None:
+    await fetch(
+        database_url, "DELETE FROM auth.users WHERE id = $1", busy_guild.member.id
+    )
+    rows = await fetch(
+        database_url,
+        "SELECT count(*) AS n, count(user_id) AS with_user "
+        "FROM credits.guild_pool_transactions WHERE guild_id = $1",
+        busy_guild.id,
+    )
+    assert (rows[0]["n"], rows[0]["with_user"]) == (5, 2)
+    assert await findings(busy_guild.id) == []
