@@ -1,7 +1,7 @@
 """Guilds: organisations whose members share a credit pool.
 
 `membership` (guilds, members, roles), `invitations` (mailed single-use
-links), `pool` (the pool's balance, spending from it, its ledger, refunds),
+links), `pool` (the pool's balance, spending from it, its ledger), `refunds`,
 `funding` (moving a member's own credits into the pool), `limits` (what a
 member may spend per day and month), `verification` (the pools checked
 against their ledger). Routes: `endpoints` (`/api/v1/guilds`) and

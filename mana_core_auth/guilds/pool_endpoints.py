@@ -18,7 +18,7 @@ from mana_core_auth.auth.principal import Principal, require_role
 from mana_core_auth.credits.ledger import utc_now
 from mana_core_auth.credits.schemas import RefundRequest, SpendRequest
 from mana_core_auth.dependencies import AppSettings
-from mana_core_auth.guilds import limits, pool
+from mana_core_auth.guilds import limits, pool, refunds
 from mana_core_auth.guilds.funding import fund
 from mana_core_auth.guilds.schemas import (
     FundRequest,
@@ -190,7 +190,7 @@ async def refund_usage(
     body: RefundRequest,
     principal: Annotated[AccessClaims, require_role(Role.service, Role.admin)],
 ) -> PoolChangeResponse:
-    change = await pool.refund(
+    change = await refunds.refund(
         guild_id,
         transaction_id,
         reason=body.reason,

@@ -39,7 +39,7 @@ from mana_core_auth.credits.errors import (
 from mana_core_auth.credits.ledger import utc_date, utc_day_start
 from mana_core_auth.credits.spending import spend as spend_own
 from mana_core_auth.credits.verification import verify_ledger
-from mana_core_auth.guilds import limits, membership, pool
+from mana_core_auth.guilds import limits, membership, pool, refunds
 from mana_core_auth.guilds.errors import SpendingLimitExceeded
 from mana_core_auth.guilds.funding import Funding, fund
 from mana_core_auth.guilds.verification import verify_pools
@@ -343,7 +343,7 @@ def make_machine(
             model = self.model
             usage_id = data.draw(st.sampled_from(list(model.usages)))
             usage = model.usages[usage_id]
-            call = pool.refund(self.guild_id, usage_id, reason="model", now=self.now)
+            call = refunds.refund(self.guild_id, usage_id, reason="model", now=self.now)
             if usage.refunded:
                 try:
                     run(call)
