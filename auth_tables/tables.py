@@ -362,3 +362,116 @@ class ApiKey(Table, tablename="api_keys", schema="auth"):
         "(rate_limit_requests IS NULL OR rate_limit_requests > 0)"
         " AND rate_limit_window_seconds > 0"
     )
+
+
+class GuildRole(str, Enum):
+    owner = "owner"
+    admin = "admin"
+    member = "member"
+
+
+class Guild(Table, tablename="guilds", schema="auth"):
+    """An organisation (family, team) whose members share a credit pool
+    (`credits.guild_pools`).
+
+    A guild may have several owners: who owns it is the members' `role`, so
+    the original's single `owner` column is `created_by` here, the user who
+    created it (kept as a record; NULL once that user is deleted).
+    The slug is unique and URL-safe; the name is the one user-supplied
+    text that invitation mails carry, so it holds no control characters.
+    """
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=100, null=False)
+    slug = Varchar(length=64, unique=True, null=False)
+    created_by = ForeignKey(
+        User,
+        db_column_name="created_by",
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+    )
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    guilds_slug_format = Check("slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'")
+    guilds_name_not_blank = Check("btrim(name) <> '' AND name !~ '[[:cntrl:]]'")
+
+
+class GuildMember(Table, tablename="guild_members", schema="auth"):
+    """A user's membership of a guild, with their role: owners manage
+    everything, admins the guild's details, invitations and members'
+    limits, members spend and fund the pool."""
+
+    id = UUID(primary_key=True)
+    guild = ForeignKey(
+        Guild,
+        db_column_name="guild_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    role = Varchar(length=16, choices=GuildRole, default=GuildRole.member)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    guild_members_guild_user_unique = Unique(["guild_id", "user_id"])
+    guild_members_role_check = Check(choices_check("role", GuildRole))
+
+
+class GuildInvitation(Table, tablename="guild_invitations", schema="auth"):
+    """An invitation mailed to an address: single use, until `expires_at`,
+    accepted only by the account with that (lower-cased) email.
+
+    Only the token's SHA-256 is kept (`token_hash`), so a database leak
+    reveals no usable link. Inviting an address again revokes its pending
+    invitations, so only the newest link works.
+    """
+
+    id = UUID(primary_key=True)
+    guild = ForeignKey(
+        Guild,
+        db_column_name="guild_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    email = Text(null=False)
+    role = Varchar(length=16, choices=GuildRole, default=GuildRole.member)
+    token_hash = Varchar(length=64, unique=True, null=False, secret=True)
+    invited_by = ForeignKey(
+        User,
+        db_column_name="invited_by",
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+    )
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    accepted_by = ForeignKey(
+        User,
+        db_column_name="accepted_by",
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+    )
+    revoked_at = Timestamptz(null=True, default=None)
+
+    guild_invitations_email_lower_check = Check("email = lower(btrim(email))")
+    guild_invitations_role_check = Check(choices_check("role", GuildRole))
+    guild_invitations_accepted_or_revoked = Check(
+        "accepted_at IS NULL OR revoked_at IS NULL"
+    )

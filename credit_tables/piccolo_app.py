@@ -4,6 +4,9 @@ from piccolo.conf.apps import AppConfig
 
 from .tables import (
     Balance,
+    GuildMemberLimit,
+    GuildPool,
+    GuildPoolTransaction,
     Package,
     Purchase,
     StripeEvent,
@@ -17,7 +20,17 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="credits",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Balance, Transaction, Package, Purchase, UsageStat, StripeEvent],
+    table_classes=[
+        Balance,
+        Transaction,
+        Package,
+        Purchase,
+        UsageStat,
+        StripeEvent,
+        GuildPool,
+        GuildMemberLimit,
+        GuildPoolTransaction,
+    ],
     migration_dependencies=["auth_tables.piccolo_app"],
     commands=[],
 )

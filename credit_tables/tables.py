@@ -22,7 +22,7 @@ from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
-from auth_tables.tables import ApiKey, User, choices_check, utc_now
+from auth_tables.tables import ApiKey, Guild, User, choices_check, utc_now
 
 
 class TransactionType(str, Enum):
@@ -294,3 +294,163 @@ class UsageStat(Table, tablename="usage_stats", schema="credits"):
 
     usage_stats_user_app_date_unique = Unique(["user_id", "app_id", "date"])
     usage_stats_credits_used_non_negative = Check("credits_used >= 0")
+
+
+class GuildPoolTransactionType(str, Enum):
+    funding = "funding"
+    usage = "usage"
+    refund = "refund"
+
+
+class GuildPool(Table, tablename="guild_pools", schema="credits"):
+    """A guild's shared credits, one per guild, opened with the guild.
+    Members fund it from their own balance and spend from it.
+
+    `version` counts the pool's ledger rows (`guild_pool_transactions`),
+    like `balances.version`; `balance` is always `total_funded -
+    total_spent` (refunds lower `total_spent`), and the checks refuse an
+    overdraft even if code slips."""
+
+    guild = ForeignKey(
+        Guild,
+        db_column_name="guild_id",
+        primary_key=True,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    balance = Integer(default=0)
+    total_funded = Integer(default=0)
+    total_spent = Integer(default=0)
+    version = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    guild_pools_balance_non_negative = Check("balance >= 0")
+    guild_pools_totals_non_negative = Check("total_funded >= 0 AND total_spent >= 0")
+    guild_pools_balance_is_funded_minus_spent = Check(
+        "balance = total_funded - total_spent"
+    )
+
+
+class GuildMemberLimit(Table, tablename="guild_member_limits", schema="credits"):
+    """What one member may spend from the guild's pool per UTC day and
+    month (NULL: no limit), and what they spent: `used_today` on
+    `usage_day` and `used_this_month` in that day's month.
+
+    The counters are the pool ledger's usage of this member in those
+    windows (less refunds of it), kept in this row because the spend
+    statement locks the row and reads its newest version: a sum over the
+    ledger within that statement would read the snapshot taken before it
+    waited for the lock and miss the spends committed meanwhile.
+    `piccolo mana verify_ledger` checks them against the ledger. One row
+    per guild and user, opened when the user joins and kept when they
+    leave, so leaving and rejoining starts no new day."""
+
+    id = UUID(primary_key=True)
+    guild = ForeignKey(
+        Guild,
+        db_column_name="guild_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    daily_limit = Integer(null=True, default=None)
+    monthly_limit = Integer(null=True, default=None)
+    usage_day = Date(null=True, default=None)
+    used_today = Integer(default=0)
+    used_this_month = Integer(default=0)
+    updated_at = Timestamptz(auto_update=utc_now)
+
+    guild_member_limits_guild_user_unique = Unique(["guild_id", "user_id"])
+    guild_member_limits_non_negative = Check(
+        "(daily_limit IS NULL OR daily_limit >= 0) "
+        "AND (monthly_limit IS NULL OR monthly_limit >= 0) "
+        "AND used_today >= 0 AND used_this_month >= used_today"
+    )
+
+
+class GuildPoolTransaction(
+    Table, tablename="guild_pool_transactions", schema="credits"
+):
+    """The pool's ledger: one row per change of a guild's pool, never
+    updated. `version` is the pool's `version` after this row (1, 2, 3 ...
+    per guild), ordering the rows and, unique per guild, refusing two
+    writers that read the same version.
+
+    `funding` moves credits from the member's own balance: its other side is
+    the member's ledger row `personal_transaction` (an `adjustment`),
+    written in the same database transaction. `usage` spends for a member,
+    `refund` gives a usage back (`refund_of`, once). `user` is the member;
+    NULL once that account is hard-deleted, so the pool's chain stays whole.
+    The idempotency key is unique per guild; `request_fingerprint`
+    remembers who sent which body with it."""
+
+    id = UUID(primary_key=True)
+    guild = ForeignKey(
+        Guild,
+        db_column_name="guild_id",
+        null=False,
+        on_delete=OnDelete.cascade,
+        on_update=OnUpdate.cascade,
+    )
+    user = ForeignKey(
+        User,
+        db_column_name="user_id",
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+        index=True,
+    )
+    type = Varchar(length=16, choices=GuildPoolTransactionType, null=False)
+    amount = Integer(null=False)
+    balance_before = Integer(null=False)
+    balance_after = Integer(null=False)
+    version = Integer(null=False)
+    app_id = Varchar(length=255, null=True, default=None)
+    description = Text(null=True, default=None)
+    metadata = JSONB(null=True, default=None)
+    idempotency_key = Varchar(length=255, null=True, default=None)
+    request_fingerprint = Varchar(length=64, null=True, default=None)
+    personal_transaction = ForeignKey(
+        Transaction,
+        db_column_name="personal_transaction_id",
+        null=True,
+        default=None,
+        unique=True,
+        on_delete=OnDelete.set_null,
+        on_update=OnUpdate.cascade,
+    )
+    refund_of: ForeignKey[GuildPoolTransaction] = ForeignKey(
+        "self",
+        db_column_name="refund_of",
+        null=True,
+        default=None,
+        unique=True,
+        on_delete=OnDelete.no_action,
+        on_update=OnUpdate.cascade,
+    )
+    created_at = Timestamptz(index=True)
+
+    guild_pool_transactions_guild_version_unique = Unique(["guild_id", "version"])
+    guild_pool_transactions_guild_idempotency_key_unique = Unique(
+        ["guild_id", "idempotency_key"]
+    )
+    guild_pool_transactions_type_check = Check(
+        choices_check("type", GuildPoolTransactionType)
+    )
+    guild_pool_transactions_amount_sign = Check(
+        "(type = 'usage' AND amount < 0) OR (type <> 'usage' AND amount > 0)"
+    )
+    guild_pool_transactions_chain = Check(
+        "balance_before >= 0 AND balance_after = balance_before + amount "
+        "AND balance_after >= 0 AND version > 0"
+    )

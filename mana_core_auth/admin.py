@@ -25,6 +25,9 @@ from starlette.types import ASGIApp
 from auth_tables.tables import (
     Account,
     ApiKey,
+    Guild,
+    GuildInvitation,
+    GuildMember,
     OutboxMessage,
     Password,
     RateLimitCounter,
@@ -36,6 +39,9 @@ from auth_tables.tables import (
 )
 from credit_tables.tables import (
     Balance,
+    GuildMemberLimit,
+    GuildPool,
+    GuildPoolTransaction,
     Package,
     Purchase,
     StripeEvent,
@@ -44,6 +50,7 @@ from credit_tables.tables import (
 )
 from mana_core_auth.api_keys.admin import api_key_forms
 from mana_core_auth.credits.admin_forms import credit_forms
+from mana_core_auth.guilds.admin import POOL_READ_ONLY
 from mana_core_auth.settings import Settings
 from mana_core_auth.studio.crud import admin_crud
 from mana_core_auth.studio.forms import audited, reset_two_factor_form
@@ -52,6 +59,7 @@ from mana_core_auth.studio.two_factor import admin_two_factor_provider
 
 ACCOUNTS = "Accounts"
 CREDITS = "Credits"
+GUILDS = "Guilds"
 
 
 def _newest_first(column: Column) -> list[OrderBy]:
@@ -253,6 +261,50 @@ def table_configs() -> list[TableConfig]:
             filters=[ApiKey.kind, ApiKey.app_id, ApiKey.user, ApiKey.revoked_at],
             order_by=_newest_first(ApiKey.created_at),
             link=ApiKey.name,
+        ),
+        table_config(
+            Guild,
+            group=GUILDS,
+            filters=[Guild.name, Guild.slug, Guild.created_by],
+            order_by=_newest_first(Guild.created_at),
+            link=Guild.name,
+        ),
+        table_config(
+            GuildMember,
+            group=GUILDS,
+            filters=[GuildMember.guild, GuildMember.user, GuildMember.role],
+            order_by=_newest_first(GuildMember.created_at),
+        ),
+        table_config(
+            GuildInvitation,
+            group=GUILDS,
+            filters=[GuildInvitation.guild, GuildInvitation.email],
+            order_by=_newest_first(GuildInvitation.created_at),
+        ),
+        table_config(
+            GuildPool,
+            group=GUILDS,
+            validators=POOL_READ_ONLY,
+            order_by=_newest_first(GuildPool.updated_at),
+        ),
+        table_config(
+            GuildMemberLimit,
+            group=GUILDS,
+            validators=POOL_READ_ONLY,
+            filters=[GuildMemberLimit.guild, GuildMemberLimit.user],
+            order_by=_newest_first(GuildMemberLimit.updated_at),
+        ),
+        table_config(
+            GuildPoolTransaction,
+            group=GUILDS,
+            validators=POOL_READ_ONLY,
+            hidden=[GuildPoolTransaction.request_fingerprint],
+            filters=[
+                GuildPoolTransaction.guild,
+                GuildPoolTransaction.user,
+                GuildPoolTransaction.type,
+            ],
+            order_by=_newest_first(GuildPoolTransaction.created_at),
         ),
     ]
 

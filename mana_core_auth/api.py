@@ -21,6 +21,8 @@ from mana_core_auth.credits.payments.endpoints import (
 )
 from mana_core_auth.email.mailer import build_mailer
 from mana_core_auth.errors import EXCEPTION_HANDLERS
+from mana_core_auth.guilds.endpoints import router as guilds_router
+from mana_core_auth.guilds.pool_endpoints import router as guild_pool_router
 from mana_core_auth.schemas import ErrorResponse
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security.two_factor_keys import load_two_factor_keys
@@ -85,6 +87,8 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.include_router(checkout_router)
     api.include_router(webhook_router)
     api.include_router(api_keys_router)
+    api.include_router(guilds_router)
+    api.include_router(guild_pool_router)
     _without_validation_422(api)
     add_offline_docs(api, title="Mana Core Auth")
     return api

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     cleanup_interval_seconds: int = Field(default=3600, ge=0)
     cleanup_sessions_after_days: int = Field(default=30, ge=0)
     cleanup_outbox_after_days: int = Field(default=30, ge=0)
+    # Guilds: how long an invitation link works, and how many invitations
+    # one member may send per window.
+    guild_invitation_ttl_seconds: int = 7 * 24 * 3600
+    rate_limit_guild_invitations_per_inviter: int = 50
+    rate_limit_guild_invitations_window_seconds: int = 3600
 
     @model_validator(mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 ledger rows (in total and in free credits), each user's rows chain from 0
 without gaps, nothing is negative, refunds match what they refund, the
 usage counts match the usage rows, and Stripe purchases match the ledger
-rows that name them."""
+rows that name them; and every guild pool against its own ledger
+(`guilds.verification`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from mana_core_auth.guilds.verification import PoolFinding, check_pools
 from mana_core_auth.sql import consistent_snapshot
 
 _BALANCES = """
@@ -186,11 +188,14 @@ class Finding:
 class Report:
     balances: int = 0
     ledger_rows: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    pools: int = 0
+    pool_ledger_rows: int = 0
+    findings: list[Finding | PoolFinding] = field(default_factory=list)
 
 
 async def verify_ledger(user_id: uuid.UUID | None = None) -> Report:
-    """Check every user's ledger (or one user's); read in one snapshot."""
+    """Check every user's ledger (or one user's) and, for everyone, every
+    guild pool; read in one snapshot."""
     async with consistent_snapshot() as connection:
         report = Report()
         balances = await connection.fetch(_BALANCES, user_id)
@@ -228,6 +233,10 @@ async def verify_ledger(user_id: uuid.UUID | None = None) -> Report:
                     f"{row['counted_credits']}, ledger says {row['ledger_credits']}",
                 )
             )
+        if user_id is None:
+            pools = await check_pools(connection)
+            report.pools, report.pool_ledger_rows = pools.pools, pools.ledger_rows
+            report.findings += pools.findings
     return report
 
 

@@ -81,3 +81,28 @@ def password_reset_mail(
         html=_html(greeting, paragraphs, url, "Choose a new password"),
         kind="password_reset",
     )
+
+
+ACCEPT_INVITATION_PATH = "/accept-invitation"
+
+
+def guild_invitation_mail(
+    *, to: str, guild_name: str, role: str, url: str, valid_days: int
+) -> OutgoingMail:
+    """The guild's name is the only text in it that a user chose (checked
+    for control characters when the guild was named); the subject has none."""
+    paragraphs = [
+        f"You are invited to join the guild \u201c{guild_name}\u201d as {role} "
+        "and share its mana credits. Open the link below with the account of "
+        "this email address (register one with it first if you have none). "
+        f"It works once, for {valid_days} days.",
+        "If you do not want to join, ignore this message.",
+    ]
+    greeting = _greeting(None)
+    return OutgoingMail(
+        to=to,
+        subject="You are invited to join a guild",
+        text=_text(greeting, paragraphs, url),
+        html=_html(greeting, paragraphs, url, "Accept the invitation"),
+        kind="guild_invitation",
+    )

@@ -69,6 +69,7 @@ SECRET_QUERIES = [
     "SELECT unnest(recovery_codes) AS v FROM authenticator_secret",
     "SELECT password AS v FROM piccolo_user",
     "SELECT key_hash AS v FROM auth.api_keys",
+    "SELECT token_hash AS v FROM auth.guild_invitations",
 ]
 
 
@@ -208,6 +209,24 @@ async def seed(api: httpx.AsyncClient) -> Seeded:
         headers={"Authorization": f"Bearer {tokens['accessToken']}"},
     )
     assert key.status_code == 201, key.text
+    bearer = {"Authorization": f"Bearer {tokens['accessToken']}"}
+    guild = await api.post(
+        "/api/v1/guilds", json={"name": f"Browser {email[8:16]}"}, headers=bearer
+    )
+    assert guild.status_code == 201, guild.text
+    guild_id = guild.json()["id"]
+    for path, body in (
+        (f"/api/v1/guilds/{guild_id}/invite", {"email": "x" + email, "role": "member"}),
+        (f"/api/v1/credits/guild/{guild_id}/fund", {"amount": 5}),
+    ):
+        answer = await api.post(path, json=body, headers=bearer)
+        assert answer.status_code == 201, answer.text
+    limits = await api.put(
+        f"/api/v1/credits/guild/{guild_id}/members/{user_id}/limits",
+        json={"dailyLimit": 10, "monthlyLimit": 100},
+        headers=bearer,
+    )
+    assert limits.status_code == 200, limits.text
     return Seeded(email, user_id, usage.json()["transaction"]["id"])
 
 
@@ -383,7 +402,8 @@ async def test_every_edit_page_opens_and_an_unchanged_save_changes_nothing(
             )
         ) as answer:
             await page.locator("form button", has_text="Save").first.click()
-        assert (await answer.value).status == 200, table
+        response = await answer.value
+        assert response.status == 200, (table, await response.text())
         await settle(page)
         saved += 1
         changed += (await db_row(table, pk_name, pk)) != before
@@ -465,10 +485,11 @@ async def test_credits_granted_in_the_form_show_in_the_api(admin: Admin) -> None
     )
     assert balance.status_code == 200
     assert balance.json()["balance"] == 250
-    # The refund gave back the 4 free credits; a daily grant may have come.
+    # The refund gave back the 4 free credits, 5 went to the seeded guild's
+    # pool; a daily grant may have come.
     assert balance.json()["freeCreditsRemaining"] in {
-        150,
-        150 + get_settings().credits_daily_free,
+        145,
+        145 + get_settings().credits_daily_free,
     }
     assert admin.watch.errors == [] and admin.watch.failed == []
 
