@@ -12,6 +12,7 @@ from auth_tables.tables import (
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.link_tokens import (
+    delete_unused_link_tokens,
     issue_link_token,
     link_token_is_usable,
     use_link_token,
@@ -67,9 +68,9 @@ async def send_password_reset(
 
 
 async def reset_password(*, token: str, new_password: str, client: ClientInfo) -> int:
-    """Set the password of the token's user and end all their sessions; how
-    many ended. The link came through the mailbox, so it also verifies the
-    address.
+    """Set the password of the token's user and end all their sessions and
+    other unused links; how many sessions ended. The link came through the
+    mailbox, so it also verifies the address.
 
     :raises WeakPassword: for one of the most common passwords (the token
         stays usable).
@@ -94,6 +95,7 @@ async def reset_password(*, token: str, new_password: str, client: ClientInfo) -
             await Password.insert(Password(user=user_id, hashed_password=new_hash))
         await User.update({User.email_verified: True}).where(User.id == user_id)
         ended = await revoke_user_sessions(user_id)
+        await delete_unused_link_tokens(user_id)
         await record_event(
             SecurityEventType.password_reset,
             user_id=user_id,
