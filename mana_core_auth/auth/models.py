@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -18,8 +19,13 @@ from mana_core_auth.schemas import ApiModel, NoNul
 from mana_core_auth.security.password_policy import MAX_LENGTH, MIN_LENGTH
 
 
-def _trim_and_lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
+def _fold_email(value: Any) -> Any:
+    """NFKC, trimmed, lower-cased: compatibility variants of an address
+    (fullwidth letters, ligatures, superscripts) are the same address, so
+    they are one account and one rate-limit key."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFKC", value).strip().lower()
 
 
 def _validate_email(value: str) -> str:
@@ -30,10 +36,10 @@ def _validate_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-# Stored and compared trimmed and lower-cased.
+# Stored and compared NFKC-folded, trimmed and lower-cased.
 NormalizedEmail = Annotated[
     str,
-    BeforeValidator(_trim_and_lower),
+    BeforeValidator(_fold_email),
     NoNul,
     Field(min_length=1, max_length=320, examples=["ada@example.com"]),
 ]
