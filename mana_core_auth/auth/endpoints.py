@@ -80,7 +80,6 @@ async def register_account(
         send_verification_email,
         user_id=user.id,
         email=user.email,
-        name=user.name,
         app_id=body.app_id,
         mailer=mailer,
         settings=settings,

@@ -58,6 +58,24 @@ NewPassword = Annotated[
 # Accounts carried over from the original may have shorter passwords.
 GivenPassword = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 
+
+def _without_control_characters(value: str | None) -> str | None:
+    # A name goes into mail, logs and other people's screens: a line break
+    # or an escape sequence in it could forge a header or a line there.
+    if value is not None and any(
+        unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value
+    ):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+PersonName = Annotated[
+    str | None,
+    Field(default=None, max_length=255),
+    NoNul,
+    AfterValidator(_without_control_characters),
+]
+
 DeviceField = Annotated[str | None, Field(default=None, max_length=255), NoNul]
 
 
@@ -77,7 +95,7 @@ AppIdField = Annotated[
 class RegisterRequest(ApiModel):
     email: NewEmail
     password: NewPassword
-    name: Annotated[str | None, Field(default=None, max_length=255), NoNul]
+    name: PersonName
     app_id: AppIdField
 
 

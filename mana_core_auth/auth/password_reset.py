@@ -41,7 +41,7 @@ async def send_password_reset(
     """Mail a reset link if `email` belongs to a live account; otherwise do
     nothing (the caller has answered already). Earlier links stop working."""
     user = (
-        await User.select(User.id, User.email, User.name)
+        await User.select(User.id, User.email, User.name, User.email_verified)
         .where((User.email == email) & User.deleted_at.is_null())
         .first()
     )
@@ -53,7 +53,8 @@ async def send_password_reset(
     )
     mail = password_reset_mail(
         to=user["email"],
-        name=user["name"],
+        # A name is text the registrant chose: only to a proven owner.
+        name=user["name"] if user["email_verified"] else None,
         url=link(settings, app_id, RESET_PASSWORD_PATH, token),
         valid_minutes=max(1, ttl // 60),
     )
