@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mana_core_auth.validation_messages import explain
+
 logger = logging.getLogger(__name__)
 
 
@@ -229,15 +231,10 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": ".".join(str(part) for part in error["loc"][1:]) or "body",
-            "message": error["msg"],
-            "type": error["type"],
-        }
-        for error in exc.errors()
-    ]
-    return envelope(request, 400, "Validation failed", "VALIDATION_FAILED", errors)
+    refused = explain(request, exc.errors(), exc.body)
+    return envelope(
+        request, refused.status_code, refused.message, refused.code, refused.errors
+    )
 
 
 async def database_unavailable_handler(
