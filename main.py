@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from mana_core_auth.admin import build_admin
 from mana_core_auth.api import build_api
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
+from mana_core_auth.header_limit import HeaderSizeLimit
 from mana_core_auth.middleware import BodySizeLimit
 from mana_core_auth.readiness import pending_migrations
 from mana_core_auth.security.keys import load_key_set
@@ -88,6 +89,11 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await engine.close_connection_pool()
 
+    header_limit = (
+        [Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)]
+        if settings.max_header_bytes
+        else []
+    )
     app = Starlette(
         routes=[
             Route("/health", health),
@@ -97,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
             Mount("/admin/", build_admin(settings)),
         ],
         middleware=[
+            *header_limit,
             Middleware(BodySizeLimit),
             Middleware(
                 CORSMiddleware,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # uvicorn worker processes; by default one per CPU this process may use.
     web_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)))
     forwarded_allow_ips: str = "127.0.0.1"
+    # Total bytes of a request's header lines; more answers 431. 0: no limit
+    # here (a proxy in front enforces one).
+    max_header_bytes: int = Field(default=16 * 1024, ge=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

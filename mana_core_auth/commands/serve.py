@@ -9,6 +9,7 @@ import uvicorn
 from piccolo.apps.user.tables import BaseUser
 
 from mana_core_auth.database import resolve_database_url
+from mana_core_auth.header_limit import server_header_allowance
 from mana_core_auth.migrate import migration_database_url, run_locked
 from mana_core_auth.security.keys import load_key_set
 from mana_core_auth.settings import Settings, get_settings
@@ -68,4 +69,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
+        h11_max_incomplete_event_size=server_header_allowance(
+            settings.max_header_bytes
+        ),
     )
