@@ -219,8 +219,13 @@ class TwoFactorSetupResponse(ApiModel):
     qr_code: str = Field(description="The otpauth URI as a PNG data: URI")
 
 
+class SetUpTwoFactorRequest(ApiModel):
+    password: GivenPassword = Field(description="The current password")
+
+
 class EnableTwoFactorRequest(ApiModel):
     code: TotpCode
+    password: GivenPassword = Field(description="The current password")
 
 
 class BackupCodesResponse(ApiModel):
@@ -246,6 +251,10 @@ class VerifyTwoFactorRequest(SecondFactorFields):
 
 
 class DisableTwoFactorRequest(SecondFactorFields):
+    password: GivenPassword
+
+
+class NewBackupCodesRequest(SecondFactorFields):
     password: GivenPassword
 
 

@@ -51,6 +51,25 @@ def _greeting(name: str | None) -> str:
     return f"Hello {name}," if name else "Hello,"
 
 
+def notice_mail(
+    *, to: str, subject: str, paragraphs: list[str], kind: str
+) -> OutgoingMail:
+    """A mail that tells the owner something happened; no link, no name."""
+    greeting = _greeting(None)
+    html = "".join(f"<p>{escape(text)}</p>\n" for text in [greeting, *paragraphs])
+    return OutgoingMail(
+        to=to,
+        subject=subject,
+        text="\n\n".join([greeting, *paragraphs]) + "\n",
+        html=(
+            "<!doctype html>\n"
+            '<html><body style="font-family: sans-serif; line-height: 1.5">\n'
+            f"{html}</body></html>\n"
+        ),
+        kind=kind,
+    )
+
+
 def verification_mail(*, to: str, url: str, valid_hours: int) -> OutgoingMail:
     paragraphs = [
         "Please confirm that this is your email address by opening the link "
