@@ -14,6 +14,7 @@ from mana_core_auth.credits.endpoints import router as credits_router
 from mana_core_auth.email.mailer import build_mailer
 from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.schemas import ErrorResponse
+from mana_core_auth.security.session_keys import load_session_keys
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security.two_factor_keys import load_two_factor_keys
 from mana_core_auth.settings import Settings
@@ -68,6 +69,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.state.tokens = tokens
     api.state.mailer = build_mailer(settings)
     api.state.two_factor_keys = load_two_factor_keys(settings)
+    api.state.session_keys = load_session_keys(settings)
     api.include_router(auth_router)
     api.include_router(account_router)
     api.include_router(two_factor_router)

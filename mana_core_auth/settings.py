@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     jwt_audience: str = "manacore"
     jwt_access_token_ttl_seconds: int = 900
     jwt_refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    # A refresh token exchanged less than this ago, whose successor is still
+    # current, answers that successor again (concurrent tabs, retries);
+    # 0: every reuse ends the session.
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
 
     rate_limit_login_failures_per_account: int = 10
     rate_limit_login_failures_per_ip: int = 50

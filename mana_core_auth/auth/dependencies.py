@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from mana_core_auth.auth.client_ip import ClientInfo, client_info
 from mana_core_auth.auth.principal import get_token_service
 from mana_core_auth.email.mailer import Mailer
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
@@ -39,8 +40,14 @@ async def get_two_factor_keys(request: Request) -> TwoFactorKeys:
     return keys
 
 
+async def get_session_keys(request: Request) -> SessionKeys:
+    keys: SessionKeys = request.app.state.session_keys
+    return keys
+
+
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Client = Annotated[ClientInfo, Depends(get_client)]
 Tokens = Annotated[TokenService, Depends(get_token_service)]
 AppMailer = Annotated[Mailer, Depends(get_mailer)]
 Keys = Annotated[TwoFactorKeys, Depends(get_two_factor_keys)]
+AppSessionKeys = Annotated[SessionKeys, Depends(get_session_keys)]

@@ -10,6 +10,7 @@ from auth_tables.tables import User
 from mana_core_auth.auth import logout, sessions
 from mana_core_auth.auth.dependencies import (
     AppMailer,
+    AppSessionKeys,
     AppSettings,
     Client,
     Keys,
@@ -123,12 +124,22 @@ async def login(
 @router.post(
     "/refresh",
     response_model=TokenResponse,
-    summary="Exchange a refresh token for new tokens (each works once)",
+    summary="Exchange a refresh token for new tokens (each works once; a "
+    "retry within REFRESH_REUSE_GRACE_SECONDS gets the same refresh token)",
 )
 async def refresh(
-    body: RefreshRequest, client: Client, tokens: Tokens
+    body: RefreshRequest,
+    client: Client,
+    tokens: Tokens,
+    settings: AppSettings,
+    keys: AppSessionKeys,
 ) -> TokenResponse:
-    session = await sessions.rotate_session(body.refresh_token, client)
+    session = await sessions.rotate_session(
+        body.refresh_token,
+        client,
+        keys=keys,
+        grace_seconds=settings.refresh_reuse_grace_seconds,
+    )
     account: Account = await load_account(session.user_id)
     return token_response(grant(tokens, account, session))
 

@@ -65,15 +65,16 @@ class TwoFactorKeys:
         ).hexdigest()
 
 
-def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
+def totp_encryption_key(settings: Settings) -> str:
+    """`TOTP_ENCRYPTION_KEY`, or the development key kept in `data_dir`."""
     if settings.totp_encryption_key is not None:
-        key = settings.totp_encryption_key.get_secret_value()
-    else:
-        key = (
-            read_or_create(
-                settings.data_dir / DEVELOPMENT_KEY_FILE, Fernet.generate_key
-            )
-            .decode()
-            .strip()
-        )
-    return TwoFactorKeys.from_key(key)
+        return settings.totp_encryption_key.get_secret_value()
+    return (
+        read_or_create(settings.data_dir / DEVELOPMENT_KEY_FILE, Fernet.generate_key)
+        .decode()
+        .strip()
+    )
+
+
+def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
+    return TwoFactorKeys.from_key(totp_encryption_key(settings))
