@@ -69,6 +69,10 @@ class Settings(BaseSettings):
 
     rate_limit_login_failures_per_account: int = 10
     rate_limit_login_failures_per_ip: int = 50
+    # A client with a device token from an earlier login to the account
+    # counts failures against this instead of the account's limit.
+    rate_limit_login_failures_per_device: int = 10
+    device_token_ttl_seconds: int = 180 * 24 * 3600
     rate_limit_login_window_seconds: int = 900
     rate_limit_register_per_ip: int = 20
     rate_limit_register_window_seconds: int = 3600

@@ -23,6 +23,7 @@ from mana_core_auth.auth.login import LoggedIn, log_in
 from mana_core_auth.auth.models import (
     ChangePasswordRequest,
     LoginRequest,
+    LoginTokenResponse,
     Me,
     RefreshRequest,
     RegisteredUser,
@@ -41,6 +42,7 @@ from mana_core_auth.auth.principal import Principal, authenticate
 from mana_core_auth.auth.registration import register
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.schemas import MessageResponse, error_responses
+from mana_core_auth.security.tokens import TokenService
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -51,6 +53,13 @@ def token_response(result: Grant) -> TokenResponse:
         access_token=result.access_token,
         refresh_token=result.refresh_token,
         expires_in=result.expires_in,
+    )
+
+
+def login_token_response(tokens: TokenService, result: LoggedIn) -> LoginTokenResponse:
+    issued = grant(tokens, result.account, result.session)
+    return LoginTokenResponse(
+        **token_response(issued).model_dump(), device_token=result.device_token
     )
 
 
@@ -91,7 +100,7 @@ async def register_account(
 
 @router.post(
     "/login",
-    response_model=TokenResponse | TwoFactorChallengeResponse,
+    response_model=LoginTokenResponse | TwoFactorChallengeResponse,
     responses=error_responses(
         (403, "REQUIRE_VERIFIED_EMAIL is on and the email is not verified")
     ),
@@ -104,18 +113,21 @@ async def login(
     client: Client,
     tokens: Tokens,
     keys: Keys,
-) -> TokenResponse | TwoFactorChallengeResponse:
+    session_keys: AppSessionKeys,
+) -> LoginTokenResponse | TwoFactorChallengeResponse:
     result = await log_in(
         email=body.email,
         password=body.password,
         device_id=body.device_id,
         device_name=body.device_name,
+        device_token=body.device_token,
         client=client,
         settings=settings,
         keys=keys,
+        session_keys=session_keys,
     )
     if isinstance(result, LoggedIn):
-        return token_response(grant(tokens, result.account, result.session))
+        return login_token_response(tokens, result)
     return TwoFactorChallengeResponse(
         challenge_token=result.challenge_token, expires_in=result.expires_in
     )

@@ -111,6 +111,15 @@ class LoginRequest(ApiModel):
     password: GivenPassword
     device_id: DeviceField
     device_name: DeviceField
+    device_token: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=512,
+            description="The deviceToken of this client's last login to this "
+            "account: failures from elsewhere then do not lock it out",
+        ),
+    ]
 
 
 class UserSummary(ApiModel):
@@ -126,6 +135,14 @@ class TokenResponse(ApiModel):
     refresh_token: str
     expires_in: int = Field(description="Seconds until the access token expires")
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme name)
+
+
+class LoginTokenResponse(TokenResponse):
+    device_token: str = Field(
+        description="Keep it for this account and send it with the next "
+        "login (`deviceToken`): failed logins from elsewhere then do not "
+        "lock this client out"
+    )
 
 
 class RefreshRequest(ApiModel):

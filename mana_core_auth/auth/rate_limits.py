@@ -45,6 +45,11 @@ def login_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
     return Limit(f"login:ip:{rate_limit_address(ip)}", max_hits, window_seconds)
 
 
+def login_device_limit(device_key: str, max_hits: int, window_seconds: int) -> Limit:
+    """Failed logins from one known device (`known_devices`)."""
+    return Limit(f"login:device:{device_key}", max_hits, window_seconds)
+
+
 def email_address_limit(email: str, max_hits: int, window_seconds: int) -> Limit:
     return Limit(f"email:address:{_email_digest(email)}", max_hits, window_seconds)
 

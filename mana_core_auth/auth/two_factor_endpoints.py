@@ -7,20 +7,20 @@ from fastapi import APIRouter, BackgroundTasks
 from mana_core_auth.auth import two_factor
 from mana_core_auth.auth.dependencies import (
     AppMailer,
+    AppSessionKeys,
     AppSettings,
     Client,
     Keys,
     Tokens,
 )
-from mana_core_auth.auth.endpoints import token_response
-from mana_core_auth.auth.grants import grant
+from mana_core_auth.auth.endpoints import login_token_response
 from mana_core_auth.auth.models import (
     BackupCodesResponse,
     DisableTwoFactorRequest,
     EnableTwoFactorRequest,
+    LoginTokenResponse,
     NewBackupCodesRequest,
     SetUpTwoFactorRequest,
-    TokenResponse,
     TwoFactorSetupResponse,
     VerifyTwoFactorRequest,
 )
@@ -132,7 +132,7 @@ async def new_backup_codes(
 
 @router.post(
     "/verify",
-    response_model=TokenResponse,
+    response_model=LoginTokenResponse,
     summary="Complete a login: the challenge and a TOTP code or a backup code",
 )
 async def verify(
@@ -141,16 +141,18 @@ async def verify(
     client: Client,
     tokens: Tokens,
     keys: Keys,
-) -> TokenResponse:
+    session_keys: AppSessionKeys,
+) -> LoginTokenResponse:
     result = await complete_login(
         challenge_token=body.challenge_token,
         code=body.code,
         backup_code=body.backup_code,
         keys=keys,
+        session_keys=session_keys,
         client=client,
         settings=settings,
     )
-    return token_response(grant(tokens, result.account, result.session))
+    return login_token_response(tokens, result)
 
 
 @router.post(

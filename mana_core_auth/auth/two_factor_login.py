@@ -8,11 +8,13 @@ from auth_tables.tables import SecurityEventType, User
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.grants import ACCOUNT_COLUMNS, Account
+from mana_core_auth.auth.known_devices import attempt_limits, new_device_token
 from mana_core_auth.auth.login import LoggedIn, open_session
-from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
+from mana_core_auth.auth.rate_limits import count_attempt, forgive
 from mana_core_auth.auth.two_factor import use_second_factor
 from mana_core_auth.auth.two_factor_challenge import read_challenge
 from mana_core_auth.errors import InvalidTwoFactorChallenge, TwoFactorLoginFailed
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
@@ -23,6 +25,7 @@ async def complete_login(
     code: str | None,
     backup_code: str | None,
     keys: TwoFactorKeys,
+    session_keys: SessionKeys,
     client: ClientInfo,
     settings: Settings,
 ) -> LoggedIn:
@@ -40,7 +43,7 @@ async def complete_login(
     if row is None:
         raise InvalidTwoFactorChallenge()
     account = Account(**row)
-    limits = login_limits(account.email, client, settings)
+    limits = attempt_limits(account.email, client, settings, challenge.known_device)
     await count_attempt(*limits)
     used = await use_second_factor(
         account.id, code=code, backup_code=backup_code, keys=keys
@@ -63,4 +66,8 @@ async def complete_login(
         second_factor=used.method,
         backup_codes_left=used.backup_codes_left,
     )
-    return LoggedIn(account=account, session=session)
+    return LoggedIn(
+        account=account,
+        session=session,
+        device_token=new_device_token(session_keys, account.id),
+    )

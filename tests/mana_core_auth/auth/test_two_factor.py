@@ -130,6 +130,7 @@ async def test_login_with_2fa_needs_a_code_that_cannot_be_replayed(
         "refreshToken",
         "expiresIn",
         "tokenType",
+        "deviceToken",
     }
     me = await client.get("/api/v1/auth/me", headers=bearer(tokens["accessToken"]))
     assert me.status_code == 200
