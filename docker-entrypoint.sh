@@ -11,6 +11,13 @@ echo "Migrations complete"
 # adds up every worker (prometheus_client's multiprocess mode).
 PROMETHEUS_MULTIPROC_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mana-metrics.XXXXXX")"
 export PROMETHEUS_MULTIPROC_DIR
+# With `--http h11` uvicorn stops buffering a request head at this size; the
+# app answers 431 past MAX_HEADER_BYTES (the 8 KiB more leave room for the
+# request line; 0, no limit in the app, still bounds h11 at 16 KiB + 8 KiB).
+# mana_core_auth/header_limit.py says why.
+header_limit=${MAX_HEADER_BYTES:-16384}
+[ "$header_limit" -gt 0 ] || header_limit=16384
+header_allowance=$(( header_limit + 8192 ))
 
 echo "Starting Mana Core Auth..."
 exec uvicorn main:app \
@@ -21,4 +28,5 @@ exec uvicorn main:app \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --log-level "${LOG_LEVEL:-info}" \
     --no-server-header \
+    --h11-max-incomplete-event-size "$header_allowance" \
     "$@"

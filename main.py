@@ -18,6 +18,7 @@ from mana_core_auth.admin import build_admin
 from mana_core_auth.api import build_api
 from mana_core_auth.background import background_work
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
+from mana_core_auth.header_limit import HeaderSizeLimit
 from mana_core_auth.middleware import BodySizeLimit
 from mana_core_auth.migrations.pending import pending_migrations
 from mana_core_auth.observability.endpoint import metrics_route
@@ -88,6 +89,11 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await db.close_connection_pool()
 
+    header_limit = (
+        [Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)]
+        if settings.max_header_bytes
+        else []
+    )
     app = ObservedStarlette(
         routes=[
             Route("/health", health),
@@ -102,6 +108,7 @@ def create_app(settings: Settings) -> Starlette:
                 SecurityHeaders,
                 production=settings.environment is Environment.production,
             ),
+            *header_limit,
             Middleware(BodySizeLimit),
             Middleware(
                 CORSMiddleware,

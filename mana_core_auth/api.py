@@ -24,6 +24,7 @@ from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.guilds.endpoints import router as guilds_router
 from mana_core_auth.guilds.pool_endpoints import router as guild_pool_router
 from mana_core_auth.schemas import ErrorResponse
+from mana_core_auth.security.session_keys import load_session_keys
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security.two_factor_keys import load_two_factor_keys
 from mana_core_auth.settings import Settings
@@ -79,6 +80,7 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     api.state.mailer = build_mailer(settings)
     api.state.two_factor_keys = load_two_factor_keys(settings)
     api.state.api_key_hasher = load_key_hasher(settings)
+    api.state.session_keys = load_session_keys(settings)
     api.include_router(auth_router)
     api.include_router(email_links_router)
     api.include_router(account_router)

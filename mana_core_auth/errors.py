@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mana_core_auth.observability.context import current_request_id
+from mana_core_auth.validation_messages import explain
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ _HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE_ENTITY",
     429: "TOO_MANY_REQUESTS",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
     503: "SERVICE_UNAVAILABLE",
 }
 
@@ -161,15 +163,10 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": ".".join(str(part) for part in error["loc"][1:]) or "body",
-            "message": error["msg"],
-            "type": error["type"],
-        }
-        for error in exc.errors()
-    ]
-    return envelope(request, 400, "Validation failed", "VALIDATION_FAILED", errors)
+    refused = explain(request, exc.errors(), exc.body)
+    return envelope(
+        request, refused.status_code, refused.message, refused.code, refused.errors
+    )
 
 
 async def database_unavailable_handler(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,8 +11,14 @@ from mana_core_auth.errors import envelope
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`, so whoever reads the body meets it. An
+    `HTTPException`, because FastAPI turns any other error of reading the
+    body into a 400 and passes this one on, to the handler that answers it
+    in the envelope."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body larger than {max_bytes} bytes")
 
 
 class BodySizeLimit:
@@ -43,7 +50,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # uvicorn worker processes; by default one per CPU this process may use.
     web_concurrency: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)))
     forwarded_allow_ips: str = "127.0.0.1"
+    # Total bytes of a request's header lines; more answers 431. 0: no limit
+    # here (a proxy in front enforces one).
+    max_header_bytes: int = Field(default=16 * 1024, ge=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -59,9 +62,17 @@ class Settings(BaseSettings):
     jwt_audience: str = "manacore"
     jwt_access_token_ttl_seconds: int = 900
     jwt_refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    # A refresh token exchanged less than this ago, whose successor is still
+    # current, answers that successor again (concurrent tabs, retries);
+    # 0: every reuse ends the session.
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
 
     rate_limit_login_failures_per_account: int = 10
     rate_limit_login_failures_per_ip: int = 50
+    # A client with a device token from an earlier login to the account
+    # counts failures against this instead of the account's limit.
+    rate_limit_login_failures_per_device: int = 10
+    device_token_ttl_seconds: int = 180 * 24 * 3600
     rate_limit_login_window_seconds: int = 900
     rate_limit_register_per_ip: int = 20
     rate_limit_register_window_seconds: int = 3600

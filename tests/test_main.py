@@ -49,3 +49,20 @@ async def test_openapi_is_served(client) -> None:
     response = await client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Mana Core Auth"
+
+
+async def test_streamed_body_over_one_mebibyte_is_413_in_the_envelope(client) -> None:
+    async def chunks():
+        # No Content-Length: sent chunked, so only counting what arrives
+        # finds out that it is too large.
+        for _ in range(17):
+            yield b" " * 65536
+
+    for path in ("/api/v1/auth/login", "/api/v1/credits/use"):
+        response = await client.post(
+            path, content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413, (path, response.text)
+        body = response.json()
+        assert body["code"] == "PAYLOAD_TOO_LARGE" and body["statusCode"] == 413
+        assert body["path"] == path

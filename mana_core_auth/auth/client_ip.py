@@ -84,3 +84,23 @@ def client_info(request: Request, forwarded_allow_ips: str) -> ClientInfo:
         ip_address=client_ip(request, forwarded_allow_ips),
         user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None,
     )
+
+
+IPV6_SUBSCRIBER_PREFIX = 64
+
+
+def rate_limit_address(ip: str | None) -> str:
+    """The part of a client address that limits count against: an IPv4
+    address whole, an IPv6 address by its /64. A provider hands a subscriber
+    a whole /64 (RFC 6177), so one client can pick any address in it."""
+    if ip is None:
+        return "unknown"
+    address = _parse(ip)
+    if address is None:
+        return ip.strip()
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network((address, IPV6_SUBSCRIBER_PREFIX), strict=False)
+        return str(network)
+    return str(address)

@@ -11,7 +11,11 @@ from auth_tables.tables import User
 from mana_core_auth.api_keys.scopes import Scope
 from mana_core_auth.auth import logout, sessions
 from mana_core_auth.auth.caller import Caller, allow_keys_with
-from mana_core_auth.auth.dependencies import AppMailer, AppTwoFactorKeys
+from mana_core_auth.auth.dependencies import (
+    AppMailer,
+    AppSessionKeys,
+    AppTwoFactorKeys,
+)
 from mana_core_auth.auth.email_links.mail_jobs import run_mail_job
 from mana_core_auth.auth.email_links.verification import send_verification_email
 from mana_core_auth.auth.login import LoggedIn, log_in
@@ -21,6 +25,7 @@ from mana_core_auth.auth.registration import register
 from mana_core_auth.auth.schemas import (
     ChangePasswordRequest,
     LoginRequest,
+    LoginTokenResponse,
     Me,
     RefreshRequest,
     RegisteredUser,
@@ -42,6 +47,7 @@ from mana_core_auth.auth.token_pair import (
 from mana_core_auth.dependencies import AppSettings, Client, Tokens
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.schemas import MessageResponse, error_responses
+from mana_core_auth.security.tokens import TokenService
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -52,6 +58,13 @@ def token_response(result: TokenPair) -> TokenResponse:
         access_token=result.access_token,
         refresh_token=result.refresh_token,
         expires_in=result.expires_in,
+    )
+
+
+def login_token_response(tokens: TokenService, result: LoggedIn) -> LoginTokenResponse:
+    issued = issue_tokens(tokens, result.user, result.session)
+    return LoginTokenResponse(
+        **token_response(issued).model_dump(), device_token=result.device_token
     )
 
 
@@ -82,7 +95,6 @@ async def register_account(
         send_verification_email,
         user_id=user.id,
         email=user.email,
-        name=user.name,
         app_id=body.app_id,
         mailer=mailer,
         settings=settings,
@@ -93,7 +105,7 @@ async def register_account(
 
 @router.post(
     "/login",
-    response_model=TokenResponse | TwoFactorChallengeResponse,
+    response_model=LoginTokenResponse | TwoFactorChallengeResponse,
     responses=error_responses(
         (403, "REQUIRE_VERIFIED_EMAIL is on and the email is not verified")
     ),
@@ -106,18 +118,21 @@ async def login(
     client: Client,
     tokens: Tokens,
     keys: AppTwoFactorKeys,
-) -> TokenResponse | TwoFactorChallengeResponse:
+    session_keys: AppSessionKeys,
+) -> LoginTokenResponse | TwoFactorChallengeResponse:
     result = await log_in(
         email=body.email,
         password=body.password,
         device_id=body.device_id,
         device_name=body.device_name,
+        device_token=body.device_token,
         client=client,
         settings=settings,
         keys=keys,
+        session_keys=session_keys,
     )
     if isinstance(result, LoggedIn):
-        return token_response(issue_tokens(tokens, result.user, result.session))
+        return login_token_response(tokens, result)
     return TwoFactorChallengeResponse(
         challenge_token=result.challenge_token, expires_in=result.expires_in
     )
@@ -126,12 +141,22 @@ async def login(
 @router.post(
     "/refresh",
     response_model=TokenResponse,
-    summary="Exchange a refresh token for new tokens (each works once)",
+    summary="Exchange a refresh token for new tokens (each works once; a "
+    "retry within REFRESH_REUSE_GRACE_SECONDS gets the same refresh token)",
 )
 async def refresh(
-    body: RefreshRequest, client: Client, tokens: Tokens
+    body: RefreshRequest,
+    client: Client,
+    tokens: Tokens,
+    settings: AppSettings,
+    keys: AppSessionKeys,
 ) -> TokenResponse:
-    session = await sessions.rotate_session(body.refresh_token, client)
+    session = await sessions.rotate_session(
+        body.refresh_token,
+        client,
+        keys=keys,
+        grace_seconds=settings.refresh_reuse_grace_seconds,
+    )
     user = await load_signed_in_user(session.user_id)
     return token_response(issue_tokens(tokens, user, session))
 

@@ -3,7 +3,10 @@
 An unknown email, a wrong password and a deleted account take the same steps
 (a dummy hash is verified when there is no real one) and end in the same
 answer, so neither the answer nor its timing tells which emails have
-accounts. Failed attempts count per account and per client IP.
+accounts. Failed attempts count per account and per client IP, or, from a
+client with a device token of the account, per device and per IP
+(`known_devices`): failures from elsewhere never lock out the owner's
+devices. A successful login hands out a new device token.
 
 A user with two-factor authentication gets a short-lived challenge instead
 of a session; `two_factor_login` completes it.
@@ -18,13 +21,19 @@ from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.errors import EmailNotVerified, InvalidCredentials
 from mana_core_auth.auth.events import record_event
-from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
+from mana_core_auth.auth.known_devices import (
+    attempt_limits,
+    new_device_token,
+    recognise_device,
+)
+from mana_core_auth.auth.rate_limits import count_attempt, forgive
 from mana_core_auth.auth.sessions import IssuedSession, start_session
 from mana_core_auth.auth.token_pair import SignedInUser
 from mana_core_auth.auth.two_factor.challenge import issue_challenge
 from mana_core_auth.auth.two_factor.enrolment import two_factor_enabled
 from mana_core_auth.observability import metrics
 from mana_core_auth.security.passwords import verify_dummy_password, verify_password
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
@@ -33,6 +42,7 @@ from mana_core_auth.settings import Settings
 class LoggedIn:
     user: SignedInUser
     session: IssuedSession
+    device_token: str
 
 
 @dataclass(frozen=True)
@@ -98,22 +108,30 @@ async def log_in(
     password: str,
     device_id: str | None,
     device_name: str | None,
+    device_token: str | None,
     client: ClientInfo,
     settings: Settings,
     keys: TwoFactorKeys,
+    session_keys: SessionKeys,
 ) -> LoggedIn | TwoFactorRequired:
     """Check the credentials and start a session, or hand out a two-factor
     challenge.
 
     :raises TooManyRequests: while too many attempts failed for this account
-        or from this IP; checked before the password, so guessing stops.
+        (or this known device) or from this IP; checked before the password,
+        so guessing stops.
     :raises InvalidCredentials: unknown email, wrong password, deleted user.
     :raises EmailNotVerified: with `REQUIRE_VERIFIED_EMAIL`, until the email
         is verified (told only to whoever knows the password).
     """
-    limits = login_limits(email, client, settings)
-    await count_attempt(*limits)
     found = await _find_user(email)
+    known_device = (
+        recognise_device(session_keys, device_token, found[0].id, settings)
+        if found
+        else None
+    )
+    limits = attempt_limits(email, client, settings, known_device)
+    await count_attempt(*limits)
     if found is None:
         await verify_dummy_password(password)
         await record_event(
@@ -155,6 +173,7 @@ async def log_in(
             device_id=device_id,
             device_name=device_name,
             ttl_seconds=ttl,
+            known_device=known_device,
         )
         await record_event(
             SecurityEventType.two_factor_challenge,
@@ -170,4 +189,8 @@ async def log_in(
         client=client,
         settings=settings,
     )
-    return LoggedIn(user=user, session=session)
+    return LoggedIn(
+        user=user,
+        session=session,
+        device_token=new_device_token(session_keys, user.id),
+    )

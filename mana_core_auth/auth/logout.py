@@ -6,6 +6,7 @@ import uuid
 
 from auth_tables.tables import SecurityEventType, Session
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.email_links.tokens import delete_unused_link_tokens
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.sessions import revoke_session, revoke_user_sessions
 from mana_core_auth.errors import NotFound
@@ -44,9 +45,11 @@ async def end_session(
 
 
 async def log_out_everywhere(user_id: uuid.UUID, client: ClientInfo) -> int:
-    """End every live session of the user, this one included; how many."""
+    """End every live session of the user, this one included, and every
+    unused reset or verification link; how many sessions."""
     async with Session._meta.db.transaction():
         count = await revoke_user_sessions(user_id)
+        await delete_unused_link_tokens(user_id)
         await record_event(
             SecurityEventType.session_revoked,
             user_id=user_id,

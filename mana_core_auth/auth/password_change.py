@@ -7,6 +7,7 @@ import uuid
 
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.email_links.tokens import delete_unused_link_tokens
 from mana_core_auth.auth.errors import WeakPassword
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.reauthentication import confirm_password
@@ -26,7 +27,8 @@ async def change_password(
     client: ClientInfo,
     settings: Settings,
 ) -> int:
-    """Replace the password; returns how many other sessions ended.
+    """Replace the password; returns how many other sessions ended. Unused
+    reset and verification links end too.
 
     :raises WeakPassword: for one of the most common passwords.
     :raises TooManyRequests: wrong current passwords count like failed
@@ -48,6 +50,7 @@ async def change_password(
             Password.user == user_id
         )
         ended = await revoke_user_sessions(user_id, keep=session_id)
+        await delete_unused_link_tokens(user_id)
         await record_event(
             SecurityEventType.password_change,
             user_id=user_id,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.client_ip import ClientInfo, rate_limit_address
 from mana_core_auth.errors import TooManyRequests
 from mana_core_auth.observability import metrics
 from mana_core_auth.settings import Settings
@@ -43,7 +43,12 @@ def login_account_limit(email: str, max_hits: int, window_seconds: int) -> Limit
 
 
 def login_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
-    return Limit(f"login:ip:{ip or 'unknown'}", max_hits, window_seconds)
+    return Limit(f"login:ip:{rate_limit_address(ip)}", max_hits, window_seconds)
+
+
+def login_device_limit(device_key: str, max_hits: int, window_seconds: int) -> Limit:
+    """Failed logins from one known device (`known_devices`)."""
+    return Limit(f"login:device:{device_key}", max_hits, window_seconds)
 
 
 def email_address_limit(email: str, max_hits: int, window_seconds: int) -> Limit:
@@ -51,7 +56,7 @@ def email_address_limit(email: str, max_hits: int, window_seconds: int) -> Limit
 
 
 def email_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
-    return Limit(f"email:ip:{ip or 'unknown'}", max_hits, window_seconds)
+    return Limit(f"email:ip:{rate_limit_address(ip)}", max_hits, window_seconds)
 
 
 def login_limits(email: str, client: ClientInfo, settings: Settings) -> list[Limit]:
@@ -69,7 +74,7 @@ def login_limits(email: str, client: ClientInfo, settings: Settings) -> list[Lim
 
 
 def register_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Limit:
-    return Limit(f"register:ip:{ip or 'unknown'}", max_hits, window_seconds)
+    return Limit(f"register:ip:{rate_limit_address(ip)}", max_hits, window_seconds)
 
 
 # One statement for all keys of a window: a new key starts a window, an

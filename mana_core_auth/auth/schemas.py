@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -18,8 +19,13 @@ from mana_core_auth.schemas import ApiModel, NoNul
 from mana_core_auth.security.password_policy import MAX_LENGTH, MIN_LENGTH
 
 
-def _trim_and_lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
+def _fold_email(value: Any) -> Any:
+    """NFKC, trimmed, lower-cased: compatibility variants of an address
+    (fullwidth letters, ligatures, superscripts) are the same address, so
+    they are one account and one rate-limit key."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFKC", value).strip().lower()
 
 
 def _validate_email(value: str) -> str:
@@ -30,10 +36,10 @@ def _validate_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-# Stored and compared trimmed and lower-cased.
+# Stored and compared NFKC-folded, trimmed and lower-cased.
 NormalizedEmail = Annotated[
     str,
-    BeforeValidator(_trim_and_lower),
+    BeforeValidator(_fold_email),
     NoNul,
     Field(min_length=1, max_length=320, examples=["ada@example.com"]),
 ]
@@ -51,6 +57,24 @@ NewPassword = Annotated[
 ]
 # Accounts carried over from the original may have shorter passwords.
 GivenPassword = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+
+
+def _without_control_characters(value: str | None) -> str | None:
+    # A name goes into mail, logs and other people's screens: a line break
+    # or an escape sequence in it could forge a header or a line there.
+    if value is not None and any(
+        unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value
+    ):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+PersonName = Annotated[
+    str | None,
+    Field(default=None, max_length=255),
+    NoNul,
+    AfterValidator(_without_control_characters),
+]
 
 DeviceField = Annotated[str | None, Field(default=None, max_length=255), NoNul]
 
@@ -71,7 +95,7 @@ AppIdField = Annotated[
 class RegisterRequest(ApiModel):
     email: NewEmail
     password: NewPassword
-    name: Annotated[str | None, Field(default=None, max_length=255), NoNul]
+    name: PersonName
     app_id: AppIdField
 
 
@@ -87,6 +111,15 @@ class LoginRequest(ApiModel):
     password: GivenPassword
     device_id: DeviceField
     device_name: DeviceField
+    device_token: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=512,
+            description="The deviceToken of this client's last login to this "
+            "account: failures from elsewhere then do not lock it out",
+        ),
+    ]
 
 
 class UserSummary(ApiModel):
@@ -102,6 +135,14 @@ class TokenResponse(ApiModel):
     refresh_token: str
     expires_in: int = Field(description="Seconds until the access token expires")
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme name)
+
+
+class LoginTokenResponse(TokenResponse):
+    device_token: str = Field(
+        description="Keep it for this account and send it with the next "
+        "login (`deviceToken`): failed logins from elsewhere then do not "
+        "lock this client out"
+    )
 
 
 class RefreshRequest(ApiModel):
@@ -195,8 +236,13 @@ class TwoFactorSetupResponse(ApiModel):
     qr_code: str = Field(description="The otpauth URI as a PNG data: URI")
 
 
+class SetUpTwoFactorRequest(ApiModel):
+    password: GivenPassword = Field(description="The current password")
+
+
 class EnableTwoFactorRequest(ApiModel):
     code: TotpCode
+    password: GivenPassword = Field(description="The current password")
 
 
 class BackupCodesResponse(ApiModel):
@@ -222,6 +268,10 @@ class VerifyTwoFactorRequest(SecondFactorFields):
 
 
 class DisableTwoFactorRequest(SecondFactorFields):
+    password: GivenPassword
+
+
+class NewBackupCodesRequest(SecondFactorFields):
     password: GivenPassword
 
 

@@ -7,7 +7,10 @@ refreshing does not extend it). The family id is the session's id for
 clients: access tokens carry it as `sessionId`, so an access token stays
 valid across a refresh until it expires, and ends with its session.
 Presenting a refresh token that was already rotated means two parties hold
-the family's tokens, so the whole family ends (reuse detection).
+the family's tokens, so the whole family ends (reuse detection), unless it
+was exchanged a moment ago and its successor is still current: then it is a
+retry or a race of one client, answered with the same successor
+(`refresh_grace`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from auth_tables.tables import SecurityEventType, Session
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.errors import InvalidRefreshToken
 from mana_core_auth.auth.events import record_event
+from mana_core_auth.auth.refresh_grace import successor_within_grace
 from mana_core_auth.observability import metrics
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.tokens import hash_token, new_refresh_token
 from mana_core_auth.sql import fetch
 
@@ -54,6 +59,7 @@ async def start_session(
         client=client,
         expires_at=now + timedelta(seconds=lifetime_seconds),
         now=now,
+        refresh_token=new_refresh_token(),
     )
 
 
@@ -67,8 +73,8 @@ async def _insert_session(
     client: ClientInfo,
     expires_at: datetime,
     now: datetime,
+    refresh_token: str,
 ) -> IssuedSession:
-    refresh_token = new_refresh_token()
     await Session.insert(
         Session(
             id=session_id,
@@ -112,8 +118,11 @@ RETURNING session.user_id, session.family_id, session.device_id,
 
 
 @metrics.counts_outcome(metrics.REFRESHES)
-async def rotate_session(refresh_token: str, client: ClientInfo) -> IssuedSession:
-    """Exchange a refresh token for its successor.
+async def rotate_session(
+    refresh_token: str, client: ClientInfo, *, keys: SessionKeys, grace_seconds: int
+) -> IssuedSession:
+    """Exchange a refresh token for its successor; within `grace_seconds`
+    of the exchange, while that successor is current, the same one again.
 
     :raises InvalidRefreshToken: if the token is unknown, expired, revoked,
         already rotated (then the whole family is revoked) or its user is
@@ -134,7 +143,16 @@ async def rotate_session(refresh_token: str, client: ClientInfo) -> IssuedSessio
                 client=client,
                 expires_at=old["expires_at"],
                 now=datetime.now(UTC),
+                refresh_token=keys.refresh_successor(refresh_token),
             )
+    current = await successor_within_grace(refresh_token, keys, grace_seconds)
+    if current is not None:
+        return IssuedSession(
+            id=current.family_id,
+            user_id=current.user_id,
+            device_id=current.device_id,
+            refresh_token=current.refresh_token,
+        )
     await _detect_reuse(token_hash, client)
     raise InvalidRefreshToken()
 

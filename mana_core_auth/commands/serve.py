@@ -9,6 +9,7 @@ import uvicorn
 from piccolo.apps.user.tables import BaseUser
 
 from mana_core_auth.database import resolve_database_url
+from mana_core_auth.header_limit import server_header_allowance
 from mana_core_auth.migrations.lock import migration_database_url, run_locked
 from mana_core_auth.observability.metrics_dir import use_fresh_metrics_dir
 from mana_core_auth.security.keys import load_key_set
@@ -78,6 +79,9 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
+        h11_max_incomplete_event_size=server_header_allowance(
+            settings.max_header_bytes
+        ),
     )
 
 

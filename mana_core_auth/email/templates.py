@@ -1,5 +1,10 @@
 """The service's mail, each as plain text and HTML, with its link built from
-the public URL of the app the user came from."""
+the public URL of the app the user came from.
+
+Mail to an address nobody has proven to own (verification; a reset link to
+an unverified account) carries no text a requester chose, not even a name:
+anyone can type a stranger's address, and would otherwise have the service
+mail them their words."""
 
 from __future__ import annotations
 
@@ -46,15 +51,32 @@ def _greeting(name: str | None) -> str:
     return f"Hello {name}," if name else "Hello,"
 
 
-def verification_mail(
-    *, to: str, name: str | None, url: str, valid_hours: int
+def notice_mail(
+    *, to: str, subject: str, paragraphs: list[str], kind: str
 ) -> OutgoingMail:
+    """A mail that tells the owner something happened; no link, no name."""
+    greeting = _greeting(None)
+    html = "".join(f"<p>{escape(text)}</p>\n" for text in [greeting, *paragraphs])
+    return OutgoingMail(
+        to=to,
+        subject=subject,
+        text="\n\n".join([greeting, *paragraphs]) + "\n",
+        html=(
+            "<!doctype html>\n"
+            '<html><body style="font-family: sans-serif; line-height: 1.5">\n'
+            f"{html}</body></html>\n"
+        ),
+        kind=kind,
+    )
+
+
+def verification_mail(*, to: str, url: str, valid_hours: int) -> OutgoingMail:
     paragraphs = [
         "Please confirm that this is your email address by opening the link "
         f"below. It works once, for {valid_hours} hours.",
         "If you did not create an account, ignore this message.",
     ]
-    greeting = _greeting(name)
+    greeting = _greeting(None)
     return OutgoingMail(
         to=to,
         subject="Confirm your email address",
@@ -67,6 +89,7 @@ def verification_mail(
 def password_reset_mail(
     *, to: str, name: str | None, url: str, valid_minutes: int
 ) -> OutgoingMail:
+    """`name` only for a verified address."""
     paragraphs = [
         "Someone asked to reset the password of your account. Open the link "
         f"below to choose a new one. It works once, for {valid_minutes} minutes, "

@@ -25,7 +25,7 @@ from mana_core_auth.settings import Settings
 DEVELOPMENT_KEY_FILE = "totp-encryption.key"
 
 
-def _derive(master: bytes, purpose: bytes) -> bytes:
+def derive_key(master: bytes, purpose: bytes) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,
@@ -45,8 +45,8 @@ class TwoFactorKeys:
         master = base64.urlsafe_b64decode(key.encode())
         return cls(
             fernet=Fernet(key.encode()),
-            backup_code_key=_derive(master, b"backup codes"),
-            challenge_key=_derive(master, b"login challenges"),
+            backup_code_key=derive_key(master, b"backup codes"),
+            challenge_key=derive_key(master, b"login challenges"),
         )
 
     def encrypt(self, secret: str) -> str:
@@ -83,4 +83,6 @@ def load_two_factor_keys(settings: Settings) -> TwoFactorKeys:
 def derive_from_configured_key(settings: Settings, purpose: bytes) -> bytes:
     """A 32-byte key for `purpose` (e.g. API-key hashes), derived from the
     configured key, so that operators keep one secret."""
-    return _derive(base64.urlsafe_b64decode(configured_key(settings).encode()), purpose)
+    return derive_key(
+        base64.urlsafe_b64decode(configured_key(settings).encode()), purpose
+    )

@@ -26,8 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth_tables.tables import SecurityEventType
-from mana_core_auth.auth.client_ip import ClientInfo, client_info
-from mana_core_auth.auth.ip_keys import ip_limit_key
+from mana_core_auth.auth.client_ip import ClientInfo, client_info, rate_limit_address
 from mana_core_auth.auth.rate_limits import Limit, count_attempt, forgive
 from mana_core_auth.errors import TooManyRequests
 from mana_core_auth.settings import Settings
@@ -54,7 +53,7 @@ def admin_login_limits(
             window,
         ),
         Limit(
-            f"admin_login:ip:{ip_limit_key(ip)}",
+            f"admin_login:ip:{rate_limit_address(ip)}",
             settings.admin_login_failures_per_ip,
             window,
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -140,3 +141,48 @@ def test_concurrent_entrypoints_migrate_once(
     assert ["not yet run" in s.output for s in (first, second)].count(True) == 1
     rows = run_sql(database_url(database), APPLIED)
     assert len(rows) == len({(row["app_name"], row["name"]) for row in rows})
+
+
+def _raw_answer(port: int, request: bytes) -> bytes:
+    """The server's answer to `request`, sent as is: its head and as much of
+    the body as `Content-Length` announces, or what came before it closed
+    the connection. Gives up 20 s after the last byte came."""
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as connection:
+        connection.sendall(request)
+        while True:
+            try:
+                chunk = connection.recv(65536)
+            except TimeoutError:
+                return answer or b"(no answer)"
+            answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"(?i)content-length: *(\d+)", head)
+            if not chunk or (length and len(body) >= int(length[1])):
+                return answer
+
+
+def test_headers_are_bounded_in_the_server_and_the_app(
+    first_run: tuple[str, Server], run_entrypoint: Callable[..., Server]
+) -> None:
+    database, _ = first_run
+    server = run_entrypoint(database, MAX_HEADER_BYTES="4096")
+    server.wait_ready()
+    try:
+        big = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n"
+        answer = _raw_answer(server.port, big)
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        assert b'"code":"REQUEST_HEADER_FIELDS_TOO_LARGE"' in answer
+    finally:
+        server.stop()
+
+    # uvicorn's h11 parser stops buffering a request head that never ends at
+    # the limit plus room for the request line, instead of reading on.
+    h11 = run_entrypoint(database, MAX_HEADER_BYTES="4096", UVICORN_HTTP="h11")
+    h11.wait_ready()
+    try:
+        endless = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 14000
+        answer = _raw_answer(h11.port, endless)
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    finally:
+        h11.stop()

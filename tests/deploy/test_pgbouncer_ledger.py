@@ -183,7 +183,7 @@ def test_50_concurrent_requests_with_one_key_write_one_row(
     assert balance["free_credits_remaining"] == SIGNUP_BONUS - 7
 
 
-def test_20_concurrent_refreshes_make_at_most_one_successor(
+def test_20_concurrent_refreshes_make_one_successor_and_keep_the_session(
     app: Api, capsys: pytest.CaptureFixture[str]
 ) -> None:
     login = log_in(app)
@@ -199,14 +199,19 @@ def test_20_concurrent_refreshes_make_at_most_one_successor(
         app, "SELECT count(*) AS n FROM auth.sessions WHERE family_id = $1", family
     )
     successors = sessions["n"] - 1
+    given = {r.json()["refreshToken"] for r in responses if r.status_code == 200}
     with capsys.disabled():
         print(
             f"\nthrough pgbouncer, 20 concurrent refreshes of one token: "
-            f"{show(statuses)}; {successors} successor session(s)"
+            f"{show(statuses)}; {len(given)} distinct refresh token(s), "
+            f"{successors} successor session(s)"
         )
+    # Within the grace window every answer is the one successor (or a 401
+    # that ended nothing), and the session goes on.
     assert set(statuses) <= {200, 401}, app.server.output[-4000:]
-    assert statuses[200] <= 1
-    assert successors <= 1
+    assert len(given) == 1 and successors == 1
+    onward = app.post(REFRESH, json={"refreshToken": given.pop()})
+    assert onward.status_code == 200, onward.text
 
 
 def test_the_ledger_verifies_directly_against_postgresql(

@@ -25,6 +25,7 @@ ROUTES = {
     ("post", "/auth/2fa/enable"): "200",
     ("post", "/auth/2fa/verify"): "200",
     ("post", "/auth/2fa/disable"): "200",
+    ("post", "/auth/2fa/backup-codes"): "200",
     ("get", "/credits/balance"): "200",
     ("post", "/credits/use"): "201",
     ("get", "/credits/transactions"): "200",

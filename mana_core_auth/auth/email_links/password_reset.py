@@ -11,6 +11,7 @@ from auth_tables.tables import (
 )
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.email_links.tokens import (
+    delete_unused_link_tokens,
     issue_link_token,
     link_token_is_usable,
     use_link_token,
@@ -40,7 +41,7 @@ async def send_password_reset(
     """Mail a reset link if `email` belongs to a live account; otherwise do
     nothing (the caller has answered already). Earlier links stop working."""
     user = (
-        await User.select(User.id, User.email, User.name)
+        await User.select(User.id, User.email, User.name, User.email_verified)
         .where((User.email == email) & User.deleted_at.is_null())
         .first()
     )
@@ -52,7 +53,8 @@ async def send_password_reset(
     )
     mail = password_reset_mail(
         to=user["email"],
-        name=user["name"],
+        # A name is text the registrant chose: only to a proven owner.
+        name=user["name"] if user["email_verified"] else None,
         url=link(settings, app_id, RESET_PASSWORD_PATH, token),
         valid_minutes=max(1, ttl // 60),
     )
@@ -67,9 +69,9 @@ async def send_password_reset(
 
 
 async def reset_password(*, token: str, new_password: str, client: ClientInfo) -> int:
-    """Set the password of the token's user and end all their sessions; how
-    many ended. The link came through the mailbox, so it also verifies the
-    address.
+    """Set the password of the token's user and end all their sessions and
+    other unused links; how many sessions ended. The link came through the
+    mailbox, so it also verifies the address.
 
     :raises WeakPassword: for one of the most common passwords (the token
         stays usable).
@@ -94,6 +96,7 @@ async def reset_password(*, token: str, new_password: str, client: ClientInfo) -
             await Password.insert(Password(user=user_id, hashed_password=new_hash))
         await User.update({User.email_verified: True}).where(User.id == user_id)
         ended = await revoke_user_sessions(user_id)
+        await delete_unused_link_tokens(user_id)
         await record_event(
             SecurityEventType.password_reset,
             user_id=user_id,

@@ -73,3 +73,17 @@ async def use_link_token(token: str, kind: VerificationTokenType) -> uuid.UUID |
     used, superseded, expired, or its user deleted."""
     rows = await fetch(_USE, hash_token(token), kind.value)
     return rows[0]["user_id"] if rows else None
+
+
+async def delete_unused_link_tokens(user_id: uuid.UUID) -> int:
+    """Delete every unused link of the user, of either kind; how many. For a
+    change of credentials or sessions: a link mailed before it must not undo
+    it (whoever had the mailbox then may not have it now)."""
+    deleted = await (
+        VerificationToken.delete()
+        .where(
+            (VerificationToken.user == user_id) & VerificationToken.used_at.is_null()
+        )
+        .returning(VerificationToken.id)
+    )
+    return len(deleted)

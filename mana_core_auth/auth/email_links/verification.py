@@ -19,7 +19,6 @@ async def send_verification_email(
     *,
     user_id: uuid.UUID,
     email: str,
-    name: str | None,
     app_id: str | None,
     mailer: Mailer,
     settings: Settings,
@@ -31,7 +30,6 @@ async def send_verification_email(
     )
     mail = verification_mail(
         to=email,
-        name=name,
         url=link(settings, app_id, VERIFY_EMAIL_PATH, token),
         valid_hours=max(1, ttl // 3600),
     )
@@ -56,7 +54,7 @@ async def resend_verification_email(
     """Mail a new link if `email` belongs to a live, unverified account;
     otherwise do nothing (the caller has answered already)."""
     user = (
-        await User.select(User.id, User.email, User.name)
+        await User.select(User.id, User.email)
         .where(
             (User.email == email)
             & User.deleted_at.is_null()
@@ -69,7 +67,6 @@ async def resend_verification_email(
     await send_verification_email(
         user_id=user["id"],
         email=user["email"],
-        name=user["name"],
         app_id=app_id,
         mailer=mailer,
         settings=settings,

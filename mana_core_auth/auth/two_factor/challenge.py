@@ -27,6 +27,8 @@ class Challenge:
     user_id: uuid.UUID
     device_id: str | None
     device_name: str | None
+    # The password step came from this known device (`known_devices`).
+    known_device: str | None = None
 
 
 def issue_challenge(
@@ -36,6 +38,7 @@ def issue_challenge(
     device_id: str | None,
     device_name: str | None,
     ttl_seconds: int,
+    known_device: str | None = None,
 ) -> str:
     now = int(time.time())
     claims = {
@@ -45,6 +48,7 @@ def issue_challenge(
         "exp": now + ttl_seconds,
         "deviceId": device_id,
         "deviceName": device_name,
+        "knownDevice": known_device,
     }
     return jwt.encode(claims, keys.challenge_key, algorithm=ALGORITHM)
 
@@ -63,6 +67,7 @@ def read_challenge(keys: TwoFactorKeys, token: str) -> Challenge:
             user_id=uuid.UUID(claims["sub"]),
             device_id=claims.get("deviceId"),
             device_name=claims.get("deviceName"),
+            known_device=claims.get("knownDevice"),
         )
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidTwoFactorChallenge() from error

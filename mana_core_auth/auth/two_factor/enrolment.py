@@ -7,7 +7,9 @@ shown once. Each accepted TOTP code raises `last_used_step` and only later
 steps are accepted, so a code cannot be replayed within its window; a backup
 code leaves the list when it is used. Both are one conditional update each,
 so of two concurrent uses of one code exactly one wins. Wrong codes count
-like failed logins.
+like failed logins. Every change (setup, enable, disable, new backup codes)
+needs the current password, so an access token alone cannot enrol a thief's
+authenticator or take the backup codes.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from mana_core_auth.auth.errors import (
     TwoFactorNotSetUp,
 )
 from mana_core_auth.auth.events import record_event
-from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
+from mana_core_auth.auth.rate_limits import forgive
 from mana_core_auth.auth.reauthentication import confirm_password
 from mana_core_auth.security.totp import (
     matching_step,
@@ -79,6 +81,7 @@ async def set_up(
     *,
     user_id: uuid.UUID,
     email: str,
+    password: str,
     keys: TwoFactorKeys,
     settings: Settings,
     client: ClientInfo,
@@ -86,8 +89,17 @@ async def set_up(
     """A new secret to enrol in an authenticator app; two-factor stays off
     until `enable` proves a code of it.
 
+    :raises TooManyRequests: while too many attempts failed.
+    :raises InvalidCurrentPassword: wrong password.
     :raises TwoFactorAlreadyEnabled: turn it off first.
     """
+    await confirm_password(
+        user_id=user_id,
+        email=email,
+        password=password,
+        client=client,
+        settings=settings,
+    )
     secret = new_secret()
     async with TwoFactorAuth._meta.db.transaction():
         started = await fetch(_START_SETUP, user_id, keys.encrypt(secret))
@@ -160,17 +172,19 @@ async def enable(
     *,
     user_id: uuid.UUID,
     email: str,
+    password: str,
     code: str,
     keys: TwoFactorKeys,
     settings: Settings,
     client: ClientInfo,
 ) -> list[str]:
-    """Turn two-factor on with a code of the pending secret; the backup
-    codes, which are shown this once.
+    """Turn two-factor on with the password and a code of the pending
+    secret; the backup codes, which are shown this once.
 
     :raises TwoFactorNotSetUp: no pending setup.
     :raises TwoFactorAlreadyEnabled: it is on already.
     :raises TooManyRequests: while too many attempts failed.
+    :raises InvalidCurrentPassword: wrong password.
     :raises InvalidTwoFactorCode: wrong or replayed code.
     """
     row = (
@@ -182,8 +196,14 @@ async def enable(
         raise TwoFactorNotSetUp()
     if row["enabled"]:
         raise TwoFactorAlreadyEnabled()
-    limits = login_limits(email, client, settings)
-    await count_attempt(*limits)
+    limits = await confirm_password(
+        user_id=user_id,
+        email=email,
+        password=password,
+        client=client,
+        settings=settings,
+        forgive_attempt=False,
+    )
     if not await _use_totp_code(user_id, code, keys, enabled=False):
         await record_event(
             SecurityEventType.two_factor_failed,

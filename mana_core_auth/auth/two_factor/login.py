@@ -8,12 +8,14 @@ from auth_tables.tables import SecurityEventType, User
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.errors import InvalidTwoFactorChallenge, TwoFactorLoginFailed
 from mana_core_auth.auth.events import record_event
+from mana_core_auth.auth.known_devices import attempt_limits, new_device_token
 from mana_core_auth.auth.login import LoggedIn, open_session
-from mana_core_auth.auth.rate_limits import count_attempt, forgive, login_limits
+from mana_core_auth.auth.rate_limits import count_attempt, forgive
 from mana_core_auth.auth.token_pair import SIGNED_IN_USER_COLUMNS, SignedInUser
 from mana_core_auth.auth.two_factor.challenge import read_challenge
 from mana_core_auth.auth.two_factor.enrolment import use_second_factor
 from mana_core_auth.observability import metrics
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
@@ -25,6 +27,7 @@ async def complete_login(
     code: str | None,
     backup_code: str | None,
     keys: TwoFactorKeys,
+    session_keys: SessionKeys,
     client: ClientInfo,
     settings: Settings,
 ) -> LoggedIn:
@@ -42,7 +45,7 @@ async def complete_login(
     if row is None:
         raise InvalidTwoFactorChallenge()
     user = SignedInUser(**row)
-    limits = login_limits(user.email, client, settings)
+    limits = attempt_limits(user.email, client, settings, challenge.known_device)
     await count_attempt(*limits)
     used = await use_second_factor(
         user.id, code=code, backup_code=backup_code, keys=keys
@@ -65,4 +68,8 @@ async def complete_login(
         second_factor=used.method,
         backup_codes_left=used.backup_codes_left,
     )
-    return LoggedIn(user=user, session=session)
+    return LoggedIn(
+        user=user,
+        session=session,
+        device_token=new_device_token(session_keys, user.id),
+    )

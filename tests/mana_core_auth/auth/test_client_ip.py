@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from mana_core_auth.auth.client_ip import client_info, client_ip
+from mana_core_auth.auth.client_ip import client_info, client_ip, rate_limit_address
 
 
 def _request(peer: str | None, *forwarded: str, user_agent: str = "") -> Request:
@@ -52,3 +52,25 @@ def test_client_ip(peer, forwarded, trusted, expected) -> None:
 def test_user_agent_is_kept_short() -> None:
     info = client_info(_request("127.0.0.1", user_agent="x" * 5000), "127.0.0.1")
     assert info.user_agent == "x" * 512
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:0db8:0001:0002::1", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("::1", "::/64"),
+        (None, "unknown"),
+    ],
+)
+def test_rate_limits_key_ipv6_clients_by_their_64(address, key) -> None:
+    assert rate_limit_address(address) == key
+
+
+def test_neighbouring_64s_are_different_clients() -> None:
+    assert rate_limit_address("2001:db8:1:2::1") != rate_limit_address(
+        "2001:db8:1:3::1"
+    )

@@ -31,6 +31,7 @@ async def test_login_answers_the_original_shape(client) -> None:
         "refreshToken",
         "expiresIn",
         "tokenType",
+        "deviceToken",
     }
     assert body["user"] == {
         "id": user["id"],

@@ -131,8 +131,8 @@ async def test_unknown_content_type_and_broken_json_are_400_not_500(client) -> N
     form = await client.post(
         "/api/v1/auth/register", data={"email": unique_email(), "password": PASSWORD}
     )
-    assert broken.status_code == 400 and form.status_code == 400
-    assert broken.json()["code"] == form.json()["code"] == "VALIDATION_FAILED"
+    assert broken.status_code == 400 and broken.json()["code"] == "VALIDATION_FAILED"
+    assert form.status_code == 415 and form.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 async def test_registration_is_one_transaction(client, monkeypatch) -> None:
@@ -153,3 +153,39 @@ async def test_registration_is_one_transaction(client, monkeypatch) -> None:
     assert not await User.exists().where(User.email == email)
     monkeypatch.undo()
     await register(client, email)
+
+
+def _fullwidth(text: str) -> str:
+    """ASCII letters, digits, '-' and '@' as their fullwidth forms (U+FF01..)."""
+    return "".join(
+        chr(ord(c) + 0xFEE0) if c.isascii() and (c.isalnum() or c in "-@") else c
+        for c in text
+    )
+
+
+async def test_a_compatibility_variant_of_an_address_is_the_same_account(
+    client,
+) -> None:
+    email = unique_email()
+    local, domain = email.split("@")
+    variant = _fullwidth(local) + "@" + domain
+    assert variant != email and variant.lower() != email
+    user = await register(client, email)
+    again = await client.post(
+        "/api/v1/auth/register", json={"email": variant, "password": PASSWORD}
+    )
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "EMAIL_TAKEN"
+    logged_in = await login(client, variant)
+    assert logged_in.status_code == 200, logged_in.text
+    assert logged_in.json()["user"]["id"] == user["id"]
+
+
+async def test_a_fullwidth_address_is_stored_folded(client) -> None:
+    email = unique_email()
+    created = await client.post(
+        "/api/v1/auth/register",
+        json={"email": _fullwidth(email.upper()), "password": PASSWORD},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["email"] == email

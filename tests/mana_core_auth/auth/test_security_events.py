@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import timedelta
 
-from auth_tables.tables import Password, SecurityEvent
+from auth_tables.tables import Password, SecurityEvent, Session
+from mana_core_auth.security.tokens import hash_token
 from tests.mana_core_auth.auth.support import (
     PASSWORD,
     bearer,
@@ -32,6 +34,10 @@ async def _an_accounts_life(client) -> tuple[str, list[str]]:
             "/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]}
         )
     ).json()
+    # Replayed after the grace window (10 s) of its exchange.
+    await Session.update(
+        {Session.revoked_at: Session.revoked_at - timedelta(seconds=11)}
+    ).where(Session.refresh_token_hash == hash_token(first["refreshToken"]))
     replay = await client.post(
         "/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]}
     )
@@ -60,6 +66,8 @@ async def _an_accounts_life(client) -> tuple[str, list[str]]:
     ).status_code == 200
     for tokens in (first, second, refreshed, third, fourth):
         secrets += [tokens["accessToken"], tokens["refreshToken"]]
+    for tokens in (first, second, third, fourth):
+        secrets.append(tokens["deviceToken"])
     stored = await Password.select(Password.hashed_password).where(
         Password.user == uuid.UUID(user["id"])
     )

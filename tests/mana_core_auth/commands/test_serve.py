@@ -66,3 +66,29 @@ def test_first_run_on_a_fresh_machine(tmp_path: Path) -> None:
             assert answer.read() == first_jwks, "the signing key is kept"
     finally:
         again.stop()
+
+
+def test_serve_bounds_what_uvicorn_buffers_of_headers(monkeypatch) -> None:
+    """With h11 (`--http h11`), uvicorn stops buffering an incomplete request
+    head at the header limit plus room for the request line."""
+    from mana_core_auth.commands import serve as command
+    from mana_core_auth.settings import Settings
+
+    async def migrated(url: str) -> int:
+        return 0
+
+    async def no_notice(settings: Settings) -> None:
+        return None
+
+    started: dict[str, object] = {}
+    settings = Settings(max_header_bytes=4096)
+    monkeypatch.setattr(command, "get_settings", lambda: settings)
+    monkeypatch.setattr(command, "resolve_database_url", lambda s: "postgresql://x/y")
+    monkeypatch.setattr(command, "migration_database_url", lambda s: "postgresql://x/y")
+    monkeypatch.setattr(command, "run_locked", migrated)
+    monkeypatch.setattr(command, "load_key_set", lambda s: None)
+    monkeypatch.setattr(command, "_admin_notice", no_notice)
+    monkeypatch.setattr(command.uvicorn, "run", lambda app, **kw: started.update(kw))
+    monkeypatch.setenv("DATABASE_URL", os.environ["DATABASE_URL"])
+    command.serve()
+    assert started["h11_max_incomplete_event_size"] == 4096 + 8192

@@ -81,22 +81,23 @@ async def test_requests_are_counted_under_their_route_template(client) -> None:
         assert raw not in response.text
 
 
-async def test_logins_and_refreshes_are_counted_by_outcome(client) -> None:
+async def test_logins_and_refreshes_are_counted_by_outcome(
+    client, limited_client
+) -> None:
     user = await register(client)
     before = await scrape(client)
-    assert (
-        await login(client, user["email"], "wrong-password-here")
-    ).status_code == 401
-    good = await login(client, user["email"])
-    assert good.status_code == 200
-    refreshed = await client.post(
-        "/api/v1/auth/refresh", json={"refreshToken": good.json()["refreshToken"]}
-    )
-    assert refreshed.status_code == 200
-    reused = await client.post(
-        "/api/v1/auth/refresh", json={"refreshToken": good.json()["refreshToken"]}
-    )
-    assert reused.status_code == 401
+    # No grace for a second use of a refresh token: it is refused at once.
+    async with limited_client(refresh_reuse_grace_seconds=0) as http:
+        assert (
+            await login(http, user["email"], "wrong-password-here")
+        ).status_code == 401
+        good = await login(http, user["email"])
+        assert good.status_code == 200
+        refresh = {"refreshToken": good.json()["refreshToken"]}
+        refreshed = await http.post("/api/v1/auth/refresh", json=refresh)
+        assert refreshed.status_code == 200
+        reused = await http.post("/api/v1/auth/refresh", json=refresh)
+        assert reused.status_code == 401
     after = await scrape(client)
 
     def delta(name: str, outcome: str) -> float:

@@ -40,11 +40,15 @@ def code(secret: str, steps_ahead: int = 0) -> str:
 async def enrol(client: httpx.AsyncClient, caller: Caller) -> tuple[str, list[str]]:
     """Turn two-factor on; the secret and the backup codes. The current
     step's code is used up."""
-    setup = await client.post(SETUP, headers=caller.headers)
+    setup = await client.post(
+        SETUP, headers=caller.headers, json={"password": caller.password}
+    )
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
     enabled = await client.post(
-        ENABLE, headers=caller.headers, json={"code": code(secret)}
+        ENABLE,
+        headers=caller.headers,
+        json={"code": code(secret), "password": caller.password},
     )
     assert enabled.status_code == 200, enabled.text
     return secret, enabled.json()["backupCodes"]
@@ -64,7 +68,9 @@ async def challenge(client: httpx.AsyncClient, email: str, **extra: Any) -> str:
 async def test_setup_gives_secret_uri_and_qr_code_and_leaves_2fa_off(
     client, caller
 ) -> None:
-    response = await client.post(SETUP, headers=caller.headers)
+    response = await client.post(
+        SETUP, headers=caller.headers, json={"password": caller.password}
+    )
     assert response.status_code == 200
     body = response.json()
     uri = urlsplit(body["otpauthUri"])
@@ -87,7 +93,11 @@ async def test_setup_gives_secret_uri_and_qr_code_and_leaves_2fa_off(
     keys = TwoFactorKeys.from_key(os.environ["TOTP_ENCRYPTION_KEY"])
     assert keys.decrypt(stored[0]["secret"]) == body["secret"]
     wrong_code = f"{(int(code(body['secret'])) + 500_000) % 1_000_000:06d}"
-    wrong = await client.post(ENABLE, headers=caller.headers, json={"code": wrong_code})
+    wrong = await client.post(
+        ENABLE,
+        headers=caller.headers,
+        json={"code": wrong_code, "password": caller.password},
+    )
     assert wrong.status_code == 400
     assert wrong.json()["code"] == "INVALID_TWO_FACTOR_CODE"
 
@@ -120,6 +130,7 @@ async def test_login_with_2fa_needs_a_code_that_cannot_be_replayed(
         "refreshToken",
         "expiresIn",
         "tokenType",
+        "deviceToken",
     }
     me = await client.get("/api/v1/auth/me", headers=bearer(tokens["accessToken"]))
     assert me.status_code == 200
@@ -228,7 +239,9 @@ async def test_wrong_codes_count_toward_the_login_limit(client, limited_client) 
 
 async def test_disable_needs_the_password_and_a_code(client, caller) -> None:
     secret, backup_codes = await enrol(client, caller)
-    again = await client.post(SETUP, headers=caller.headers)
+    again = await client.post(
+        SETUP, headers=caller.headers, json={"password": caller.password}
+    )
     assert again.status_code == 409
     assert again.json()["code"] == "TWO_FACTOR_ALREADY_ENABLED"
 
