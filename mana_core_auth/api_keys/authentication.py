@@ -153,7 +153,7 @@ def _identity(row: Any) -> ApiKeyIdentity:
     limit = None
     if row["rate_limit_requests"] is not None:
         limit = Limit(
-            f"api_key:{row['id']}",
+            f"api_key:requests:{row['id']}",
             row["rate_limit_requests"],
             row["rate_limit_window_seconds"],
         )

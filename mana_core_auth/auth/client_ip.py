@@ -91,8 +91,9 @@ IPV6_SUBSCRIBER_PREFIX = 64
 
 def rate_limit_address(ip: str | None) -> str:
     """The part of a client address that limits count against: an IPv4
-    address whole, an IPv6 address by its /64. A provider hands a subscriber
-    a whole /64 (RFC 6177), so one client can pick any address in it."""
+    address whole, an IPv6 address by its /64 (`2001:db8:1:2::~64`). A
+    provider hands a subscriber a whole /64 (RFC 6177), so one client can
+    pick any address in it."""
     if ip is None:
         return "unknown"
     address = _parse(ip)
@@ -102,5 +103,6 @@ def rate_limit_address(ip: str | None) -> str:
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
         network = ipaddress.IPv6Network((address, IPV6_SUBSCRIBER_PREFIX), strict=False)
-        return str(network)
+        # No "/" in it: a rate-limit key is the row's id in the admin's URLs.
+        return f"{network.network_address}~{network.prefixlen}"
     return str(address)
