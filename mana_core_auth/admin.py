@@ -327,7 +327,7 @@ def build_admin(settings: Settings) -> ASGIApp:
                     audited(form)
                     for form in credit_forms(settings) + api_key_forms(settings)
                 ),
-                reset_two_factor_form(),
+                reset_two_factor_form(settings),
             ],
             site_name="Mana Core Auth",
             production=not settings.is_development,

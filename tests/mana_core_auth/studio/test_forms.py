@@ -6,12 +6,20 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from auth_tables.tables import SecurityEvent, SecurityEventType, TwoFactorAuth, User
+from auth_tables.tables import (
+    OutboxMessage,
+    SecurityEvent,
+    SecurityEventType,
+    Session,
+    TwoFactorAuth,
+    User,
+)
 from mana_core_auth.credits.balances import open_balance
 from mana_core_auth.settings import get_settings
 from tests.mana_core_auth.studio.support import admin_session
@@ -26,9 +34,18 @@ async def admin(app: Any) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
 
 
 async def user_with_two_factor() -> User:
+    """A user with two-factor on and one live session."""
     user = User(email=f"{uuid.uuid4().hex}@example.com")
     await user.save()
     await TwoFactorAuth(user=user.id, secret="encrypted", enabled=True).save()
+    now = datetime.now(UTC)
+    await Session(
+        user=user.id,
+        family_id=uuid.uuid4(),
+        refresh_token_hash=uuid.uuid4().hex,
+        refresh_token_expires_at=now + timedelta(days=7),
+        expires_at=now + timedelta(days=7),
+    ).save()
     return user
 
 
@@ -57,7 +74,21 @@ async def test_resetting_a_users_two_factor(admin) -> None:
     )
     assert event is not None
     assert event["event_type"] == SecurityEventType.two_factor_reset
-    assert event["metadata"] == {"admin": username, "reason": "Ticket 42: lost phone"}
+    assert event["metadata"] == {
+        "admin": username,
+        "reason": "Ticket 42: lost phone",
+        "revoked_sessions": 1,
+    }
+    assert not await Session.exists().where(
+        (Session.user == user.id) & Session.revoked_at.is_null()
+    )
+    # The owner is told (no SMTP server here: the mail is in the outbox).
+    notices = await OutboxMessage.select(
+        OutboxMessage.subject, OutboxMessage.text
+    ).where(OutboxMessage.recipient == user.email)
+    assert len(notices) == 1
+    assert "two-factor" in notices[0]["subject"].lower()
+    assert "Ticket 42" not in notices[0]["text"]
 
 
 @pytest.mark.parametrize(
