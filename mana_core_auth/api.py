@@ -13,6 +13,7 @@ from mana_core_auth.api_keys.keys import load_key_hasher
 from mana_core_auth.auth.account.endpoints import router as account_router
 from mana_core_auth.auth.email_links.endpoints import router as email_links_router
 from mana_core_auth.auth.endpoints import router as auth_router
+from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.auth.two_factor.endpoints import router as two_factor_router
 from mana_core_auth.credits.endpoints import router as credits_router
 from mana_core_auth.credits.payments.endpoints import (
@@ -62,7 +63,11 @@ def _without_validation_422(api: FastAPI) -> None:
     api.openapi = openapi  # type: ignore[method-assign]
 
 
-def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
+def build_api(
+    settings: Settings,
+    tokens: TokenService,
+    revocations: RevocationWatch | None = None,
+) -> FastAPI:
     api = FastAPI(
         title="Mana Core Auth",
         version="1.0.0",
@@ -77,6 +82,8 @@ def build_api(settings: Settings, tokens: TokenService) -> FastAPI:
     # so that several apps with different settings can share one process.
     api.state.settings = settings
     api.state.tokens = tokens
+    # None, or not yet listening: sessions are checked in the database.
+    api.state.revocations = revocations
     api.state.mailer = build_mailer(settings)
     api.state.two_factor_keys = load_two_factor_keys(settings)
     api.state.api_key_hasher = load_key_hasher(settings)

@@ -1,4 +1,5 @@
-"""What each worker does beside answering requests: the periodic cleanup
+"""What each worker does beside answering requests: listening for ended
+sessions (`auth.revocation`), the periodic cleanup
 (tried by every worker, done by one at a time across replicas under the
 cleanup lock) and sampling its database pool for the metrics."""
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.cleanup import clean_up
 from mana_core_auth.observability import metrics
 from mana_core_auth.settings import Settings
@@ -48,9 +50,13 @@ async def _sample_pool(engine: Any) -> None:
 
 
 @asynccontextmanager
-async def background_work(settings: Settings, engine: Any) -> AsyncIterator[None]:
+async def background_work(
+    settings: Settings, engine: Any, revocations: RevocationWatch | None = None
+) -> AsyncIterator[None]:
     """Run the worker's background tasks while the app serves."""
     tasks = []
+    if revocations is not None:
+        tasks.append(asyncio.create_task(revocations.run()))
     if settings.cleanup_interval_seconds > 0:
         tasks.append(asyncio.create_task(_clean_up_periodically(settings)))
     if settings.serves_metrics:

@@ -64,3 +64,13 @@ async def consistent_snapshot() -> AsyncIterator[asyncpg.Connection]:
             await db.pool.release(connection)
         else:
             await connection.close()
+
+
+async def release_without_reset(connection: asyncpg.Connection) -> None:
+    """The pool's `reset`: nothing. asyncpg's default runs `RESET ALL`,
+    `UNLISTEN *`, `CLOSE ALL` and `pg_advisory_unlock_all()` on every release,
+    a round trip per request that was a tenth of the session check's time.
+    Pooled connections here never change session state: advisory locks and
+    LISTEN run on connections of their own (cleanup, migrations, the
+    revocation watch), and no statement sets a session parameter. asyncpg
+    still rolls back a transaction left open before this is called."""

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from mana_core_auth.api_keys.authentication import (
@@ -27,6 +27,7 @@ from mana_core_auth.api_keys.keys import KeyHasher, looks_like_key
 from mana_core_auth.api_keys.scopes import ROLE_SCOPES, Scope, session_scopes
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.principal import authenticate, bearer
+from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.dependencies import Client, Tokens
 from mana_core_auth.errors import Forbidden, Unauthorized
 from mana_core_auth.security.tokens import AccessClaims, TokenService
@@ -74,7 +75,12 @@ class Caller:
 
 
 async def identify(
-    presented: str, *, tokens: TokenService, hasher: KeyHasher, client: ClientInfo
+    presented: str,
+    *,
+    tokens: TokenService,
+    watch: RevocationWatch | None,
+    hasher: KeyHasher,
+    client: ClientInfo,
 ) -> Caller:
     """:raises Unauthorized: unless `presented` is a live access token or a
     usable key. :raises TooManyRequests: if the key's rate limit is reached."""
@@ -82,10 +88,11 @@ async def identify(
         key = await authenticate_key(hasher, presented, client)
         await count_use(key)
         return Caller(key=key)
-    return Caller(session=await authenticate(tokens, presented))
+    return Caller(session=await authenticate(tokens, presented, watch))
 
 
 async def require_caller(
+    request: Request,
     tokens: Tokens,
     hasher: AppKeyHasher,
     client: Client,
@@ -94,7 +101,11 @@ async def require_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Missing bearer token")
     return await identify(
-        credentials.credentials, tokens=tokens, hasher=hasher, client=client
+        credentials.credentials,
+        tokens=tokens,
+        watch=request.app.state.revocations,
+        hasher=hasher,
+        client=client,
     )
 
 

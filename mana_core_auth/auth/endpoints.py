@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Request, status
 
 from auth_tables.tables import User
 from mana_core_auth.api_keys.scopes import Scope
@@ -179,13 +179,14 @@ async def log_out(principal: Principal, client: Client) -> MessageResponse:
     summary="Check an access token: signature, expiry and live session",
 )
 async def validate(
+    request: Request,
     body: ValidateRequest,
     tokens: Tokens,
     _key: Annotated[Caller | None, allow_keys_with(Scope.auth_validate)],
 ) -> ValidateResponse:
     """Open to anyone; a service key sent along needs `auth:validate`."""
     try:
-        claims = await authenticate(tokens, body.token)
+        claims = await authenticate(tokens, body.token, request.app.state.revocations)
     except Unauthorized as error:
         return ValidateResponse(valid=False, error=error.message)
     return ValidateResponse(valid=True, payload=claims.raw)

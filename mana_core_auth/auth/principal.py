@@ -16,6 +16,7 @@ from mana_core_auth.api_keys.authentication import authenticate_key, record_reje
 from mana_core_auth.api_keys.errors import InsufficientScope
 from mana_core_auth.api_keys.keys import looks_like_key
 from mana_core_auth.auth.client_ip import client_info
+from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.dependencies import Tokens
 from mana_core_auth.errors import Forbidden, Unauthorized
 from mana_core_auth.observability.context import note_user
@@ -39,20 +40,27 @@ SELECT EXISTS (
 """
 
 
-async def session_is_live(claims: AccessClaims) -> bool:
+async def session_is_live(claims: AccessClaims, watch: RevocationWatch | None) -> bool:
     """The token's session is neither revoked nor expired and its user is
-    not deleted. Checked on every request, so logout takes effect at once."""
+    not deleted. Checked on every request, so logout takes effect at once:
+    from the worker's revocation watch, or in the database when the watch
+    cannot tell."""
+    known = watch.is_live(claims) if watch is not None else None
+    if known is not None:
+        return known
     row = await fetch_one(_LIVE_SESSION, claims.session_id, claims.user_id)
     return bool(row and row["live"])
 
 
-async def authenticate(tokens: TokenService, token: str) -> AccessClaims:
+async def authenticate(
+    tokens: TokenService, token: str, watch: RevocationWatch | None
+) -> AccessClaims:
     """:raises Unauthorized: unless `token` is a live access token."""
     try:
         claims = tokens.decode_access_token(token)
     except InvalidToken as error:
         raise Unauthorized("Invalid or expired token") from error
-    if not await session_is_live(claims):
+    if not await session_is_live(claims, watch):
         raise Unauthorized("Session has ended")
     note_user(claims.user_id)
     return claims
@@ -67,7 +75,9 @@ async def require_principal(
         raise Unauthorized("Missing bearer token")
     if looks_like_key(credentials.credentials):
         await refuse_api_key(request, credentials.credentials)
-    return await authenticate(tokens, credentials.credentials)
+    return await authenticate(
+        tokens, credentials.credentials, request.app.state.revocations
+    )
 
 
 async def refuse_api_key(request: Request, presented: str) -> NoReturn:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from mana_core_auth.auth.errors import InvalidRefreshToken
 from mana_core_auth.security.session_keys import SessionKeys
@@ -25,7 +26,7 @@ from mana_core_auth.sql import fetch_one
 # runs this after the winner's successor is committed.
 _CURRENT_SUCCESSOR = """
 SELECT successor.user_id, successor.family_id, successor.device_id,
-       successor.refresh_token_hash
+       successor.refresh_token_hash, successor.expires_at
 FROM auth.sessions AS presented
 JOIN auth.sessions AS successor ON successor.id = presented.replaced_by
 JOIN auth.users AS account ON account.id = successor.user_id
@@ -43,6 +44,7 @@ class CurrentSuccessor:
     family_id: uuid.UUID
     device_id: str | None
     refresh_token: str
+    expires_at: datetime
 
 
 async def successor_within_grace(
@@ -68,4 +70,5 @@ async def successor_within_grace(
         family_id=row["family_id"],
         device_id=row["device_id"],
         refresh_token=successor,
+        expires_at=row["expires_at"],
     )

@@ -25,6 +25,7 @@ from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.errors import InvalidRefreshToken
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.refresh_grace import successor_within_grace
+from mana_core_auth.auth.revocation import ended_here
 from mana_core_auth.observability import metrics
 from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.tokens import hash_token, new_refresh_token
@@ -39,6 +40,8 @@ class IssuedSession:
     device_id: str | None
     # Shown once, to the client; the database keeps only its hash.
     refresh_token: str
+    # The family's end: no access token of it may outlive this.
+    expires_at: datetime
 
 
 async def start_session(
@@ -96,6 +99,7 @@ async def _insert_session(
         user_id=user_id,
         device_id=device_id,
         refresh_token=refresh_token,
+        expires_at=expires_at,
     )
 
 
@@ -152,6 +156,7 @@ async def rotate_session(
             user_id=current.user_id,
             device_id=current.device_id,
             refresh_token=current.refresh_token,
+            expires_at=current.expires_at,
         )
     await _detect_reuse(token_hash, client)
     raise InvalidRefreshToken()
@@ -179,6 +184,7 @@ async def _detect_reuse(token_hash: str, client: ClientInfo) -> None:
             )
             .returning(Session.id)
         )
+        ended_here(presented["user_id"])
         await record_event(
             SecurityEventType.refresh_token_reuse,
             user_id=presented["user_id"],
@@ -201,6 +207,8 @@ async def revoke_session(session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         )
         .returning(Session.id)
     )
+    if revoked:
+        ended_here(user_id)
     return bool(revoked)
 
 
@@ -217,6 +225,8 @@ async def revoke_user_sessions(
         .where(where)
         .returning(Session.id)
     )
+    if revoked:
+        ended_here(user_id)
     return len(revoked)
 
 

@@ -3,6 +3,7 @@ token bound to the session, and the session's new refresh token."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -50,6 +51,11 @@ def issue_tokens(
     tokens: TokenService, user: SignedInUser, session: IssuedSession
 ) -> TokenPair:
     note_user(user.id)
+    now = int(time.time())
+    # Never past the session's end, so that a token's session can be
+    # known live without a query (auth/revocation.py): it ends by expiry
+    # only after its tokens have.
+    expires_at = min(now + tokens.access_ttl, int(session.expires_at.timestamp()))
     access_token = tokens.issue_access_token(
         user_id=user.id,
         email=user.email,
@@ -57,10 +63,11 @@ def issue_tokens(
         session_id=session.id,
         device_id=session.device_id,
         email_verified=user.email_verified,
+        expires_at=expires_at,
     )
     return TokenPair(
         user=user,
         access_token=access_token,
         refresh_token=session.refresh_token,
-        expires_in=tokens.access_ttl,
+        expires_in=expires_at - now,
     )

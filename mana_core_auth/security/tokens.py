@@ -59,7 +59,9 @@ class TokenService:
         session_id: uuid.UUID,
         device_id: str | None,
         email_verified: bool,
+        expires_at: int | None = None,
     ) -> str:
+        """`expires_at` (epoch seconds) when sooner than the token lifetime."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": str(user_id),
@@ -71,7 +73,7 @@ class TokenService:
             "aud": self.audience,
             "iat": now,
             "nbf": now,
-            "exp": now + self.access_ttl,
+            "exp": expires_at if expires_at is not None else now + self.access_ttl,
             "jti": secrets.token_urlsafe(12),
         }
         if device_id:

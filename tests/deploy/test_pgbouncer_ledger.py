@@ -131,11 +131,16 @@ def test_100_concurrent_spends_of_1_on_50_credits(
     assert app.server.output.count("Started server process") == 2, "two workers"
     [backends] = sql(
         app,
-        "SELECT count(*) AS n FROM pg_stat_activity "
-        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+        "SELECT count(*) FILTER (WHERE application_name <> $2) AS n, "
+        "count(*) FILTER (WHERE application_name = $2) AS listeners "
+        "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
         app.database,
+        "mana-core-auth-revocations",
     )
     assert 1 <= backends["n"] <= 4, "PgBouncer's four server connections at most"
+    # Besides, each worker listens for ended sessions on a connection of its
+    # own, past PgBouncer (MIGRATION_DATABASE_URL).
+    assert backends["listeners"] == 2
 
 
 def test_50_concurrent_requests_with_one_key_write_one_row(

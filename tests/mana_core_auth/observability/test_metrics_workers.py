@@ -39,6 +39,12 @@ def served(database_url: str) -> Iterator[Server]:
     server = start(command, env=env, port=port, cwd=ROOT)
     try:
         server.wait_ready()
+        # The first worker answers while the second may still be starting;
+        # each samples its pool for the gauge when its startup completes.
+        deadline = time.monotonic() + 30
+        while server.output.count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, "the second worker never started"
+            time.sleep(0.05)
         yield server
     finally:
         server.stop()
