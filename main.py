@@ -24,6 +24,7 @@ from mana_core_auth.auth.revocation import (
 from mana_core_auth.background import background_work
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from mana_core_auth.header_limit import HeaderSizeLimit
+from mana_core_auth.hot_routes import HotRoutes
 from mana_core_auth.middleware import BodySizeLimit
 from mana_core_auth.migrations.pending import pending_migrations
 from mana_core_auth.observability.endpoint import metrics_route
@@ -104,6 +105,10 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await db.close_connection_pool()
 
+    api = build_api(settings, tokens, revocations)
+    hot_routes = HotRoutes(
+        api, settings=settings, tokens=tokens, revocations=revocations
+    )
     header_limit = (
         [Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)]
         if settings.max_header_bytes
@@ -115,7 +120,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/ready", ready),
             Route("/.well-known/jwks.json", jwks),
             *metrics_route(settings),
-            Mount("/api/v1", build_api(settings, tokens, revocations)),
+            *hot_routes.routes(),
+            Mount("/api/v1", api),
             Mount("/admin/", build_admin(settings)),
         ],
         middleware=[

@@ -140,3 +140,22 @@ print("access log on:", logging.getLogger("uvicorn.access").hasHandlers())
     ]
     assert "not-for-logs" not in result.stderr
     assert result.stdout.strip() == "access log on: False"
+
+
+async def test_hot_routes_log_and_count_under_their_route_either_way(
+    client, limited_client, json_log: LogLines
+) -> None:
+    """Validate and balance answered beside FastAPI (`hot_routes.py`) or
+    handed on to it: one line each, under the same route template."""
+    caller = await new_caller(client)
+    async with limited_client(request_log=True) as http:
+        await http.post("/api/v1/auth/validate", json={"token": caller.access_token})
+        await http.post("/api/v1/auth/validate", json={"token": ""})
+        await http.get("/api/v1/credits/balance", headers=caller.headers)
+        await http.get("/api/v1/credits/balance")
+    assert [(line["route"], line["status"]) for line in request_lines(json_log)] == [
+        ("/api/v1/auth/validate", 200),
+        ("/api/v1/auth/validate", 400),
+        ("/api/v1/credits/balance", 200),
+        ("/api/v1/credits/balance", 401),
+    ]
