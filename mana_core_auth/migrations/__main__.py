@@ -3,7 +3,9 @@ advisory lock; exits 0 on success.
 
 With `MIGRATION_DATABASE_URL` or `DATABASE_URL` in the environment (as in a
 container), an up-to-date database is recognised before anything heavier
-than asyncpg is imported: that is every container start but the first.
+than asyncpg is imported: that is every container start but the first. The
+first, on an empty database, loads the schema snapshot, still with asyncpg
+alone.
 """
 
 import asyncio
@@ -19,4 +21,4 @@ if url and not asyncio.run(pending_at(url)):
 
 from mana_core_auth.migrations.lock import main  # noqa: E402 (only when needed)
 
-sys.exit(main())
+sys.exit(main(url))

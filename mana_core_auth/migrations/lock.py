@@ -9,9 +9,11 @@ and DDL need a real session), falling back to `DATABASE_URL`.
 
 Every container start runs this, almost always with nothing to do: the ids
 of the committed migration files are compared with the applied ones first,
-and Piccolo's migration machinery runs only when one is missing. It runs in
-this process, its chatter kept back; what is printed is one line per step,
-and on failure everything Piccolo said.
+and Piccolo's migration machinery runs only when one is missing. An empty
+database gets the schema snapshot instead (`snapshot`), and Piccolo only for
+migrations newer than it. Piccolo runs in this process, its chatter kept
+back; what is printed is one line per step, and on failure everything
+Piccolo said. Nothing heavier than asyncpg is imported until it is needed.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ import io
 import logging
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from mana_core_auth.database import resolve_database_url
 from mana_core_auth.migrations.applied import applied_migrations
 from mana_core_auth.migrations.committed import committed_migrations
-from mana_core_auth.settings import Settings, get_settings
-from mana_core_auth.sql import engine
+from mana_core_auth.migrations.snapshot import create_from_snapshot
+
+if TYPE_CHECKING:
+    from mana_core_auth.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ MIGRATION_LOCK_KEY = 0x6D616E615F6D6967  # "mana_mig"
 
 
 def migration_database_url(settings: Settings) -> str:
+    from mana_core_auth.database import resolve_database_url
+
     return settings.migration_database_url or resolve_database_url(settings)
 
 
@@ -45,6 +51,8 @@ def migration_database_url(settings: Settings) -> str:
 def _engine_at(url: str) -> Iterator[None]:
     """Piccolo's engine connecting to `url` (no pool: every query of a
     migration opens its own connection) for the duration."""
+    from mana_core_auth.sql import engine
+
     db = engine()
     config = db.config
     db.config = {**config, "dsn": url}
@@ -90,18 +98,26 @@ async def run_locked(url: str) -> int:
             print("No migrations to run: the database is up to date.")
             return 0
         print(f"Applying {_describe(pending)}...", flush=True)
-        succeeded, said = await _forwards(url)
-        if not succeeded:
-            print(said, end="", file=sys.stderr)
-            print("A migration failed; nothing of it was applied.", file=sys.stderr)
-            return 1
+        from_snapshot = await create_from_snapshot(connection)
+        if from_snapshot:
+            print(f"  {from_snapshot} from the schema snapshot", flush=True)
+        if from_snapshot < len(pending):
+            succeeded, said = await _forwards(url)
+            if not succeeded:
+                print(said, end="", file=sys.stderr)
+                print("A migration failed; nothing of it was applied.", file=sys.stderr)
+                return 1
         print(f"Applied {len(pending)} migrations.")
         return 0
     finally:
         await connection.close()  # ends the session, releasing the lock
 
 
-def main() -> int:
+def main(url: str | None = None) -> int:
+    """Migrate `url`, by default the settings' migration database."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    url = migration_database_url(get_settings())
+    if url is None:
+        from mana_core_auth.settings import get_settings
+
+        url = migration_database_url(get_settings())
     return asyncio.run(run_locked(url))

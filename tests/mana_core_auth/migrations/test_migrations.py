@@ -6,30 +6,10 @@ migrations is caught."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from tests.database import (
-    PROJECT_ROOT,
-    catalogue,
-    create_database,
-    drop_database,
-    fetch,
-    migrate,
-    piccolo,
-)
-
-
-@pytest.fixture
-async def empty_database(server_admin_url: str) -> AsyncIterator[str]:
-    url = await create_database(server_admin_url, prefix="mana_migrate")
-    yield url
-    await drop_database(server_admin_url, url)
+from tests.database import catalogue, fetch, migrate, piccolo
+from tests.mana_core_auth.migrations.support import project_copy, run_in
 
 
 async def applied(url: str) -> list[tuple[str, str]]:
@@ -54,7 +34,9 @@ async def test_forwards_twice_is_a_no_op(empty_database: str) -> None:
 async def test_backwards_then_forwards_restores_the_schema(
     empty_database: str,
 ) -> None:
-    assert migrate(empty_database).returncode == 0
+    # Piccolo's own forwards, not the schema snapshot an empty database gets
+    # (test_snapshot.py reverses that): the migrations, both ways.
+    piccolo("migrations", "forwards", "all", database_url=empty_database)
     schema = await catalogue(empty_database)
 
     for app in ("credits", "auth"):
@@ -97,14 +79,7 @@ def test_committed_migrations_match_the_tables(database_url: str) -> None:
 def test_drift_between_tables_and_migrations_is_reported(
     tmp_path: Path, database_url: str
 ) -> None:
-    copy = tmp_path / "project"
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True
-    ).stdout.split()
-    for name in files:
-        target = copy / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_ROOT / name, target)
+    copy = project_copy(tmp_path / "project")
     tables = copy / "auth_tables" / "tables.py"
     tables.write_text(
         tables.read_text().replace(
@@ -113,19 +88,13 @@ def test_drift_between_tables_and_migrations_is_reported(
             "    nickname = Text(null=True, default=None)\n",
         )
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from piccolo.main import main; main()",
-            "mana",
-            "check_migrations",
-        ],
-        cwd=copy,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_in(
+        copy,
+        "-c",
+        "from piccolo.main import main; main()",
+        "mana",
+        "check_migrations",
+        database_url=database_url,
     )
     assert result.returncode == 1
     assert "auth: tables.py and migrations disagree" in result.stdout
