@@ -8,6 +8,54 @@ CREATE SCHEMA auth;
 
 CREATE SCHEMA credits;
 
+CREATE FUNCTION auth.notify_session_family() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE
+        family uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.family_id
+                            ELSE NEW.family_id END;
+        live boolean;
+    BEGIN
+        SELECT EXISTS (
+            SELECT 1 FROM auth.sessions
+            WHERE family_id = family AND revoked_at IS NULL AND expires_at > now()
+        ) INTO live;
+        IF NOT live THEN
+            PERFORM pg_notify('mana_sessions', 'family:' || family || ':ended');
+        ELSIF TG_OP = 'UPDATE' AND (
+            (OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS NULL)
+            OR NEW.expires_at > OLD.expires_at
+        ) THEN
+            PERFORM pg_notify('mana_sessions', 'family:' || family || ':live');
+        END IF;
+        IF TG_OP = 'UPDATE' AND OLD.family_id IS DISTINCT FROM NEW.family_id THEN
+            IF NOT EXISTS (
+                SELECT 1 FROM auth.sessions
+                WHERE family_id = OLD.family_id
+                  AND revoked_at IS NULL AND expires_at > now()
+            ) THEN
+                PERFORM pg_notify(
+                    'mana_sessions', 'family:' || OLD.family_id || ':ended'
+                );
+            END IF;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+CREATE FUNCTION auth.notify_user_deletion() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        PERFORM pg_notify(
+            'mana_sessions',
+            'user:' || NEW.id || CASE WHEN NEW.deleted_at IS NULL
+                                      THEN ':live' ELSE ':ended' END
+        );
+        RETURN NULL;
+    END
+    $$;
+
 CREATE TABLE auth.accounts (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
@@ -425,6 +473,7 @@ INSERT INTO public.migration (name, app_name) VALUES
     ('2026-12-03T06:49:54:361883', 'auth'),
     ('2026-12-03T06:50:47:475424', 'auth'),
     ('2026-12-03T06:56:13:819157', 'auth'),
+    ('2026-12-03T11:44:56:092919', 'auth'),
     ('2019-11-12T20:47:17', 'session_auth'),
     ('2026-05-27T16:15:06:677127', 'session_auth'),
     ('2019-11-14T21:52:21', 'user'),
@@ -632,6 +681,12 @@ CREATE INDEX transactions_user_id_created_at ON credits.transactions USING btree
 CREATE INDEX usage_stats_app_id_date ON credits.usage_stats USING btree (app_id, date);
 
 CREATE INDEX usage_stats_user_id_date ON credits.usage_stats USING btree (user_id, date);
+
+CREATE CONSTRAINT TRIGGER sessions_notify_delete AFTER DELETE ON auth.sessions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (old.expires_at > now()))) EXECUTE FUNCTION auth.notify_session_family();
+
+CREATE CONSTRAINT TRIGGER sessions_notify_update AFTER UPDATE OF revoked_at, expires_at, family_id ON auth.sessions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((((old.revoked_at IS DISTINCT FROM new.revoked_at) OR (old.expires_at IS DISTINCT FROM new.expires_at) OR (old.family_id IS DISTINCT FROM new.family_id)) AND (((old.revoked_at IS NULL) AND (old.expires_at > now())) OR ((new.revoked_at IS NULL) AND (new.expires_at > now()))))) EXECUTE FUNCTION auth.notify_session_family();
+
+CREATE TRIGGER users_notify_deletion AFTER UPDATE OF deleted_at ON auth.users FOR EACH ROW WHEN ((old.deleted_at IS DISTINCT FROM new.deleted_at)) EXECUTE FUNCTION auth.notify_user_deletion();
 
 ALTER TABLE ONLY auth.accounts
     ADD CONSTRAINT accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON UPDATE CASCADE ON DELETE CASCADE;
