@@ -134,7 +134,7 @@ def main() -> None:
     rows: list[dict] = []
     try:
         subprocess.run(
-            [sys.executable, "-m", "mana_core_auth.migrations.lock"],
+            [sys.executable, "-m", "mana_core_auth.migrations"],
             cwd=BENCH.parent,
             env=env,
             check=True,
