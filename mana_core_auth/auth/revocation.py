@@ -2,7 +2,7 @@
 checking an access token's session costs no query.
 
 Triggers on `auth.sessions` and `auth.users` (migration
-`auth_2026_12_03t12_10_00_000000`) send a notification on the channel
+`auth_2026_12_03t11_44_56_092919`) send a notification on the channel
 `mana_sessions` when a session family ends (revoked, deleted, expiry moved
 into the past) or comes back (an operator clears `revoked_at`), and when a
 user is deleted or restored. Each worker holds one listening connection and
