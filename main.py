@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from mana_core_auth.admin import build_admin
 from mana_core_auth.api import build_api
 from mana_core_auth.background import background_work
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
@@ -29,6 +28,7 @@ from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.security_headers import SecurityHeaders
 from mana_core_auth.settings import Environment, Settings, get_settings
 from mana_core_auth.sql import engine
+from mana_core_auth.studio.on_demand import AdminOnDemand
 
 logger = logging.getLogger("mana_core_auth")
 
@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/.well-known/jwks.json", jwks),
             *metrics_route(settings),
             Mount("/api/v1", build_api(settings, tokens)),
-            Mount("/admin/", build_admin(settings)),
+            Mount("/admin/", AdminOnDemand(settings)),
         ],
         middleware=[
             Middleware(
