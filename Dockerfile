@@ -31,6 +31,10 @@ RUN groupadd --system --gid 10001 app \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY . .
+# The app's bytecode, compiled once here: with PYTHONDONTWRITEBYTECODE (and
+# /app not the app user's to write) every worker compiled every module at
+# every start, ~50 ms each.
+RUN python -m compileall -q /app
 
 USER app:app
 EXPOSE 3001

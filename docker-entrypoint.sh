@@ -19,11 +19,15 @@ header_limit=${MAX_HEADER_BYTES:-16384}
 [ "$header_limit" -gt 0 ] || header_limit=16384
 header_allowance=$(( header_limit + 8192 ))
 
+# The workers read how many they are (password hashing shares the cores).
+WEB_CONCURRENCY=${WEB_CONCURRENCY:-$(nproc)}
+export WEB_CONCURRENCY
+
 echo "Starting Mana Core Auth..."
 exec uvicorn main:app \
     --host "${HOST:-0.0.0.0}" \
     --port "${PORT:-3001}" \
-    --workers "${WEB_CONCURRENCY:-$(nproc)}" \
+    --workers "$WEB_CONCURRENCY" \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --log-level "${LOG_LEVEL:-info}" \

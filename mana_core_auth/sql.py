@@ -13,14 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
+
+from mana_core_auth.configured_engine import configured_engine
 
 
 def engine() -> PostgresEngine:
-    db = engine_finder()
-    assert isinstance(db, PostgresEngine)
-    return db
+    return configured_engine()
 
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -66,8 +66,11 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
     notice = asyncio.run(_admin_notice(settings))
     if notice:
         print(notice, flush=True)
-    # Workers reach the same server without starting their own.
+    # Workers reach the same server without starting their own, and read
+    # how many they are (password hashing shares the cores).
     os.environ["DATABASE_URL"] = database_url
+    workers = workers or settings.web_concurrency
+    os.environ["WEB_CONCURRENCY"] = str(workers)
     use_fresh_metrics_dir()
     host, port = host or settings.host, port or settings.port
     print(f"Serving http://{host}:{port}/ (admin: /admin/, API docs: /api/v1/docs)")
@@ -75,7 +78,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 0) ->
         "main:app",
         host=host,
         port=port,
-        workers=workers or settings.web_concurrency,
+        workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,

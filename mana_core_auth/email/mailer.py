@@ -15,8 +15,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 
-import aiosmtplib
-
 from auth_tables.tables import OutboxMessage
 from mana_core_auth.settings import Environment, Settings
 
@@ -66,6 +64,8 @@ class SmtpMailer:
         return message
 
     async def send(self, mail: OutgoingMail) -> None:
+        import aiosmtplib  # by the first mail sent: ~0.9 MB of each worker
+
         await aiosmtplib.send(
             self.compose(mail),
             hostname=self.hostname,

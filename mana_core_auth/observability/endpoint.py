@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 
-from piccolo.engine import engine_finder
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,6 +16,7 @@ from starlette.routing import Route
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.observability import metrics
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import engine
 
 
 def _authorized(request: Request, token: str) -> bool:
@@ -37,7 +37,7 @@ def metrics_route(settings: Settings) -> list[Route]:
     async def serve_metrics(request: Request) -> Response:
         if token is not None and not _authorized(request, token):
             raise Unauthorized("This needs METRICS_TOKEN as a bearer token")
-        metrics.sample_pool(getattr(engine_finder(), "pool", None))
+        metrics.sample_pool(engine().pool)
         body, content_type = metrics.render(request.headers.get("accept", ""))
         return Response(body, headers={"Content-Type": content_type})
 

@@ -4,7 +4,7 @@ still verified and upgraded at the next login.
 Hashing takes tens of milliseconds of CPU, so it runs in a small thread pool
 of its own: the event loop keeps serving other requests, and a burst of
 logins queues for the cores instead of starting dozens of 19 MiB hashes at
-once.
+once. The workers of one machine share its cores, and so the pool's size.
 """
 
 from __future__ import annotations
@@ -51,8 +51,22 @@ password_hash = PasswordHash(
     )
 )
 
+
+def hash_threads(cpus: int, workers: int) -> int:
+    """Hash threads per worker process: together the machine's workers hash
+    one password per CPU. More at once would only wait for a CPU, each
+    holding its 19 MiB (2 workers of 2 threads on 2 CPUs: 38 MiB of each
+    worker's peak memory)."""
+    return max(1, cpus // max(1, workers))
+
+
+# WEB_CONCURRENCY: the number of uvicorn workers, which the entrypoint and
+# the serve command export to them (uvicorn's own default for --workers).
 _pool = ThreadPoolExecutor(
-    max_workers=os.cpu_count() or 2, thread_name_prefix="password-hash"
+    max_workers=hash_threads(
+        os.cpu_count() or 2, int(os.environ.get("WEB_CONCURRENCY") or 1)
+    ),
+    thread_name_prefix="password-hash",
 )
 
 T = TypeVar("T")

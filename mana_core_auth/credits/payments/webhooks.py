@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import stripe
-
 from credit_tables.tables import PurchaseStatus, StripeEvent
 from mana_core_auth.credits.payments import fulfilment, reversals
 from mana_core_auth.credits.payments.errors import (
@@ -107,6 +105,8 @@ def verified_event(
     """
     if settings.stripe_webhook_secret is None:
         raise PaymentsNotConfigured()
+    import stripe  # at the first webhook, not at start (stripe_client.py says why)
+
     try:
         stripe.WebhookSignature.verify_header(
             payload,

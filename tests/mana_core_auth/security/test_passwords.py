@@ -100,3 +100,11 @@ def test_common_passwords_and_their_decorated_forms(password: str) -> None:
 )
 def test_uncommon_passwords_pass(password: str) -> None:
     assert not is_common_password(password)
+
+
+def test_the_workers_of_a_machine_hash_one_password_per_cpu() -> None:
+    assert passwords.hash_threads(cpus=2, workers=2) == 1
+    assert passwords.hash_threads(cpus=8, workers=2) == 4
+    assert passwords.hash_threads(cpus=2, workers=1) == 2
+    assert passwords.hash_threads(cpus=2, workers=4) == 1
+    assert passwords.hash_threads(cpus=2, workers=0) == 2
