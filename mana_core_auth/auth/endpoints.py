@@ -21,7 +21,7 @@ from mana_core_auth.auth.email_links.verification import send_verification_email
 from mana_core_auth.auth.login import LoggedIn, log_in
 from mana_core_auth.auth.password_change import change_password
 from mana_core_auth.auth.principal import Principal, authenticate
-from mana_core_auth.auth.registration import register
+from mana_core_auth.auth.registration import RegisteredAccount, register
 from mana_core_auth.auth.schemas import (
     ChangePasswordRequest,
     LoginRequest,
@@ -82,7 +82,7 @@ async def register_account(
     client: Client,
     mailer: AppMailer,
     background: BackgroundTasks,
-) -> User:
+) -> RegisteredAccount:
     user = await register(
         email=body.email,
         password=body.password,

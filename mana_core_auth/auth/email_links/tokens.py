@@ -12,11 +12,25 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from auth_tables.tables import User, VerificationToken, VerificationTokenType
+from auth_tables.tables import VerificationToken, VerificationTokenType
 from mana_core_auth.security.tokens import hash_token
 from mana_core_auth.sql import fetch
 
 LINK_TOKEN_BYTES = 32
+
+
+_LOCK_USER = "SELECT 1 FROM auth.users WHERE id = $1 FOR UPDATE"
+
+# The delete does not see the row its own statement inserts.
+_REPLACE_UNUSED = """
+WITH superseded AS (
+    DELETE FROM auth.verification_tokens
+    WHERE user_id = $1 AND type = $2 AND used_at IS NULL
+)
+INSERT INTO auth.verification_tokens
+    (id, user_id, token_hash, type, created_at, expires_at)
+VALUES ($3, $1, $4, $2, $5, $6)
+"""
 
 
 async def issue_link_token(
@@ -26,21 +40,17 @@ async def issue_link_token(
     now = datetime.now(UTC)
     async with VerificationToken._meta.db.transaction():
         # Serialises issuing per user, so two requests at once cannot leave
-        # two live tokens behind.
-        await User.select(User.id).where(User.id == user_id).lock_rows()
-        await VerificationToken.delete().where(
-            (VerificationToken.user == user_id)
-            & (VerificationToken.type == kind)
-            & VerificationToken.used_at.is_null()
-        )
-        await VerificationToken.insert(
-            VerificationToken(
-                user=user_id,
-                token_hash=hash_token(token),
-                type=kind,
-                created_at=now,
-                expires_at=now + timedelta(seconds=ttl_seconds),
-            )
+        # two live tokens behind: the replacing statement runs after the
+        # lock, and so sees a token the other request committed.
+        await fetch(_LOCK_USER, user_id)
+        await fetch(
+            _REPLACE_UNUSED,
+            user_id,
+            kind.value,
+            uuid.uuid4(),
+            hash_token(token),
+            now,
+            now + timedelta(seconds=ttl_seconds),
         )
     return token
 
