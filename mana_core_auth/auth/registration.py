@@ -1,5 +1,5 @@
-"""Creating an account: the user, their password, their credit balance and
-the security event, in one statement."""
+"""Creating an account: the user, their password, their credit balance, the
+security event and the first email verification link, in one statement."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from auth_tables.tables import SecurityEventType, User
+from auth_tables.tables import SecurityEventType, User, VerificationTokenType
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.email_links.tokens import insert_link_token_sql, new_link_token
 from mana_core_auth.auth.errors import EmailTaken, WeakPassword
 from mana_core_auth.auth.events import event_values, insert_event_sql
 from mana_core_auth.auth.rate_limits import count_attempt, register_ip_limit
@@ -27,14 +28,18 @@ class RegisteredAccount:
     email: str
     name: str | None
     created_at: datetime
+    # For the verification mail only.
+    verification_token: str
 
 
 _EMAIL_TAKEN = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE email = $1)"
 
-# One statement is atomic: no user is left without its password, balance or
-# event. $1 to $4 are those of OPEN_BALANCE_CTES (the user's id and the time
-# among them). Foreign keys are checked at the statement's end, when the
-# user row is there.
+# One statement is atomic: no user is left without its password, balance,
+# event or verification link. $1 to $4 are those of OPEN_BALANCE_CTES (the
+# user's id and the time among them). Foreign keys are checked at the
+# statement's end, when the user row is there. The link needs none of
+# `issue_link_token`'s locking: the user has no other link yet, and a
+# concurrent resend finds the user only once this statement has committed.
 _CREATE_ACCOUNT = f"""
 WITH new_user AS (
     INSERT INTO auth.users (id, email, name, created_at, updated_at)
@@ -45,6 +50,7 @@ new_password AS (
     VALUES ($1::uuid, $7, $4::timestamptz, $4::timestamptz)
 ),
 event AS ({insert_event_sql(8)}),
+verification AS ({insert_link_token_sql(15)}),
 {OPEN_BALANCE_CTES}
 SELECT 1
 """  # noqa: S608 (constants and placeholders)
@@ -79,22 +85,31 @@ async def register(
     if taken is not None and taken[0]:
         raise EmailTaken()
     hashed_password = await hash_password(password)
-    account = RegisteredAccount(
-        id=uuid.uuid4(), email=email, name=name, created_at=datetime.now(UTC)
+    user_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    verification = new_link_token(
+        user_id,
+        VerificationTokenType.email_verification,
+        settings.email_verification_ttl_seconds,
     )
     try:
         await fetch(
             _CREATE_ACCOUNT,
-            *open_balance_values(account.id, settings, account.created_at),
+            *open_balance_values(user_id, settings, now),
             email,
             name,
             hashed_password,
-            *event_values(
-                SecurityEventType.register, user_id=account.id, client=client
-            ),
+            *event_values(SecurityEventType.register, user_id=user_id, client=client),
+            *verification.values,
         )
     except asyncpg.UniqueViolationError as error:
         if error.table_name == User._meta.tablename:
             raise EmailTaken() from None
         raise
-    return account
+    return RegisteredAccount(
+        id=user_id,
+        email=email,
+        name=name,
+        created_at=now,
+        verification_token=verification.token,
+    )
