@@ -17,11 +17,11 @@ from mana_core_auth.auth.dependencies import (
     AppTwoFactorKeys,
 )
 from mana_core_auth.auth.email_links.mail_jobs import run_mail_job
-from mana_core_auth.auth.email_links.verification import send_verification_email
+from mana_core_auth.auth.email_links.verification import mail_verification_link
 from mana_core_auth.auth.login import LoggedIn, log_in
 from mana_core_auth.auth.password_change import change_password
 from mana_core_auth.auth.principal import Principal, authenticate
-from mana_core_auth.auth.registration import register
+from mana_core_auth.auth.registration import RegisteredAccount, register
 from mana_core_auth.auth.schemas import (
     ChangePasswordRequest,
     LoginRequest,
@@ -82,7 +82,7 @@ async def register_account(
     client: Client,
     mailer: AppMailer,
     background: BackgroundTasks,
-) -> User:
+) -> RegisteredAccount:
     user = await register(
         email=body.email,
         password=body.password,
@@ -92,7 +92,8 @@ async def register_account(
     )
     background.add_task(
         run_mail_job,
-        send_verification_email,
+        mail_verification_link,
+        token=user.verification_token,
         user_id=user.id,
         email=user.email,
         app_id=body.app_id,

@@ -14,28 +14,39 @@ of a session; `two_factor_login` completes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from auth_tables.tables import Password, SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.errors import EmailNotVerified, InvalidCredentials
-from mana_core_auth.auth.events import record_event
+from mana_core_auth.auth.events import event_values, insert_event_sql, record_event
 from mana_core_auth.auth.known_devices import (
     attempt_limits,
     new_device_token,
     recognise_device,
 )
-from mana_core_auth.auth.rate_limits import count_attempt, forgive
-from mana_core_auth.auth.sessions import IssuedSession, start_session
+from mana_core_auth.auth.rate_limits import (
+    Limit,
+    count_attempt,
+    forgive,
+    forgive_sql,
+    forgiven_keys,
+)
+from mana_core_auth.auth.sessions import (
+    IssuedSession,
+    insert_session_sql,
+    new_session,
+)
 from mana_core_auth.auth.token_pair import SignedInUser
 from mana_core_auth.auth.two_factor.challenge import issue_challenge
-from mana_core_auth.auth.two_factor.enrolment import two_factor_enabled
 from mana_core_auth.observability import metrics
 from mana_core_auth.security.passwords import verify_dummy_password, verify_password
 from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import fetch, fetch_one
 
 
 @dataclass(frozen=True)
@@ -51,25 +62,52 @@ class TwoFactorRequired:
     expires_in: int
 
 
-async def _find_user(email: str) -> tuple[SignedInUser, str] | None:
-    """The live account with this email and its password hash."""
-    user = Password.user
-    row = (
-        await Password.select(
-            user.id.as_alias("id"),
-            user.email.as_alias("email"),
-            user.name.as_alias("name"),
-            user.role.as_alias("role"),
-            user.email_verified.as_alias("email_verified"),
-            Password.hashed_password,
-        )
-        .where((user.email == email) & user.deleted_at.is_null())
-        .first()
-    )
+@dataclass(frozen=True)
+class _Account:
+    user: SignedInUser
+    hashed_password: str
+    two_factor: bool
+
+
+# The user, their password hash and whether two-factor is on, in one round
+# trip.
+_FIND_ACCOUNT = """
+SELECT account.id, account.email, account.name, account.role,
+       account.email_verified, password.hashed_password,
+       coalesce(two_factor.enabled, false) AS two_factor
+FROM auth.users AS account
+JOIN auth.passwords AS password ON password.user_id = account.id
+LEFT JOIN auth.two_factor_auth AS two_factor ON two_factor.user_id = account.id
+WHERE account.email = $1 AND account.deleted_at IS NULL
+"""
+
+
+async def _find_account(email: str) -> _Account | None:
+    """The live account with this email."""
+    row = await fetch_one(_FIND_ACCOUNT, email)
     if row is None:
         return None
-    hashed_password = row.pop("hashed_password")
-    return SignedInUser(**row), hashed_password
+    return _Account(
+        user=SignedInUser(
+            id=row["id"],
+            email=row["email"],
+            name=row["name"],
+            role=row["role"],
+            email_verified=row["email_verified"],
+        ),
+        hashed_password=row["hashed_password"],
+        two_factor=row["two_factor"],
+    )
+
+
+# One statement, so atomic without a transaction: the session, its login
+# event, and the attempt counted before the password check handed back.
+_START_SESSION = f"""
+WITH new_session AS ({insert_session_sql(1)}),
+     event AS ({insert_event_sql(13)}),
+     forgiven AS ({forgive_sql(20)})
+SELECT 1
+"""
 
 
 async def open_session(
@@ -79,26 +117,28 @@ async def open_session(
     device_name: str | None,
     client: ClientInfo,
     settings: Settings,
+    forgiven: Sequence[Limit],
     **event_metadata: Any,
 ) -> IssuedSession:
-    """Start a session for a login that passed every check, and record it."""
-    async with Password._meta.db.transaction():
-        session = await start_session(
-            user_id=user.id,
-            device_id=device_id,
-            device_name=device_name,
-            client=client,
-            lifetime_seconds=settings.jwt_refresh_token_ttl_seconds,
-        )
-        await record_event(
-            SecurityEventType.login,
-            user_id=user.id,
-            client=client,
-            session_id=str(session.id),
-            device_name=device_name,
-            **event_metadata,
-        )
-    return session
+    """Start a session for a login that passed every check, record it and
+    forgive the login's counted attempt (`forgiven`)."""
+    session = new_session(
+        user_id=user.id,
+        device_id=device_id,
+        device_name=device_name,
+        client=client,
+        lifetime_seconds=settings.jwt_refresh_token_ttl_seconds,
+    )
+    event = event_values(
+        SecurityEventType.login,
+        user_id=user.id,
+        client=client,
+        session_id=str(session.issued.id),
+        device_name=device_name,
+        **event_metadata,
+    )
+    await fetch(_START_SESSION, *session.values, *event, forgiven_keys(forgiven))
+    return session.issued
 
 
 @metrics.counts_outcome(metrics.LOGINS, success=metrics.login_outcome)
@@ -124,9 +164,9 @@ async def log_in(
     :raises EmailNotVerified: with `REQUIRE_VERIFIED_EMAIL`, until the email
         is verified (told only to whoever knows the password).
     """
-    found = await _find_user(email)
+    found = await _find_account(email)
     known_device = (
-        recognise_device(session_keys, device_token, found[0].id, settings)
+        recognise_device(session_keys, device_token, found.user.id, settings)
         if found
         else None
     )
@@ -141,8 +181,8 @@ async def log_in(
             reason="unknown_account",
         )
         raise InvalidCredentials()
-    user, stored_hash = found
-    verification = await verify_password(password, stored_hash)
+    user = found.user
+    verification = await verify_password(password, found.hashed_password)
     if not verification.valid:
         await record_event(
             SecurityEventType.login_failed,
@@ -152,12 +192,12 @@ async def log_in(
         )
         raise InvalidCredentials()
 
-    await forgive(*limits)
     if verification.new_hash is not None:
         await Password.update({Password.hashed_password: verification.new_hash}).where(
             Password.user == user.id
         )
     if settings.require_verified_email and not user.email_verified:
+        await forgive(*limits)
         await record_event(
             SecurityEventType.login_failed,
             user_id=user.id,
@@ -165,7 +205,8 @@ async def log_in(
             reason="email_not_verified",
         )
         raise EmailNotVerified()
-    if await two_factor_enabled(user.id):
+    if found.two_factor:
+        await forgive(*limits)
         ttl = settings.two_factor_challenge_ttl_seconds
         challenge = issue_challenge(
             keys,
@@ -188,6 +229,7 @@ async def log_in(
         device_name=device_name,
         client=client,
         settings=settings,
+        forgiven=limits,
     )
     return LoggedIn(
         user=user,

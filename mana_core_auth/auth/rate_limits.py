@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -93,10 +94,21 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING key, hits, window_started_at, now() AS now
 """
 
-_FORGIVE = """
+
+def forgive_sql(keys_param: int) -> str:
+    """An update that takes one attempt back from the keys in
+    `$keys_param` (`forgiven_keys`)."""
+    return f"""
 UPDATE auth.rate_limit_counters SET hits = greatest(hits - 1, 0)
-WHERE key = ANY($1::text[])
-"""
+WHERE key = ANY(${keys_param}::text[])
+"""  # noqa: S608 (a placeholder)
+
+
+_FORGIVE = forgive_sql(1)
+
+
+def forgiven_keys(limits: Iterable[Limit]) -> list[str]:
+    return sorted(limit.key for limit in limits)
 
 
 def _seconds_left(started: datetime, now: datetime, window_seconds: int) -> int:
@@ -129,4 +141,4 @@ async def count_attempt(*limits: Limit) -> None:
 
 async def forgive(*limits: Limit) -> None:
     """Take back one counted attempt from each limit."""
-    await fetch(_FORGIVE, sorted(limit.key for limit in limits))
+    await fetch(_FORGIVE, forgiven_keys(limits))

@@ -1,19 +1,59 @@
-"""Creating an account: the user, their password and their credit balance,
-in one transaction."""
+"""Creating an account: the user, their password, their credit balance, the
+security event and the first email verification link, in one statement."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 import asyncpg
 
-from auth_tables.tables import Password, SecurityEventType, User
+from auth_tables.tables import SecurityEventType, User, VerificationTokenType
 from mana_core_auth.auth.client_ip import ClientInfo
+from mana_core_auth.auth.email_links.tokens import insert_link_token_sql, new_link_token
 from mana_core_auth.auth.errors import EmailTaken, WeakPassword
-from mana_core_auth.auth.events import record_event
+from mana_core_auth.auth.events import event_values, insert_event_sql
 from mana_core_auth.auth.rate_limits import count_attempt, register_ip_limit
-from mana_core_auth.credits.balances import open_balance
+from mana_core_auth.credits.balances import OPEN_BALANCE_CTES, open_balance_values
 from mana_core_auth.security.password_policy import is_common_password
 from mana_core_auth.security.passwords import hash_password
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import fetch, fetch_one
+
+
+@dataclass(frozen=True)
+class RegisteredAccount:
+    id: uuid.UUID
+    email: str
+    name: str | None
+    created_at: datetime
+    # For the verification mail only.
+    verification_token: str
+
+
+_EMAIL_TAKEN = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE email = $1)"
+
+# One statement is atomic: no user is left without its password, balance,
+# event or verification link. $1 to $4 are those of OPEN_BALANCE_CTES (the
+# user's id and the time among them). Foreign keys are checked at the
+# statement's end, when the user row is there. The link needs none of
+# `issue_link_token`'s locking: the user has no other link yet, and a
+# concurrent resend finds the user only once this statement has committed.
+_CREATE_ACCOUNT = f"""
+WITH new_user AS (
+    INSERT INTO auth.users (id, email, name, created_at, updated_at)
+    VALUES ($1::uuid, $5, $6, $4::timestamptz, $4::timestamptz)
+),
+new_password AS (
+    INSERT INTO auth.passwords (user_id, hashed_password, created_at, updated_at)
+    VALUES ($1::uuid, $7, $4::timestamptz, $4::timestamptz)
+),
+event AS ({insert_event_sql(8)}),
+verification AS ({insert_link_token_sql(15)}),
+{OPEN_BALANCE_CTES}
+SELECT 1
+"""  # noqa: S608 (constants and placeholders)
 
 
 async def register(
@@ -23,7 +63,7 @@ async def register(
     name: str | None,
     client: ClientInfo,
     settings: Settings,
-) -> User:
+) -> RegisteredAccount:
     """Create an account for a normalised `email`.
 
     :raises TooManyRequests: past the registrations allowed per client IP.
@@ -41,22 +81,35 @@ async def register(
         raise WeakPassword()
     # Saves a hash for the usual duplicate; the unique index below still
     # decides between concurrent registrations.
-    if await User.exists().where(User.email == email):
+    taken = await fetch_one(_EMAIL_TAKEN, email)
+    if taken is not None and taken[0]:
         raise EmailTaken()
     hashed_password = await hash_password(password)
-    user = User(email=email, name=name)
+    user_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    verification = new_link_token(
+        user_id,
+        VerificationTokenType.email_verification,
+        settings.email_verification_ttl_seconds,
+    )
     try:
-        async with User._meta.db.transaction():
-            await User.insert(user)
-            await Password.insert(
-                Password(user=user.id, hashed_password=hashed_password)
-            )
-            await open_balance(user.id, settings)
-            await record_event(
-                SecurityEventType.register, user_id=user.id, client=client
-            )
+        await fetch(
+            _CREATE_ACCOUNT,
+            *open_balance_values(user_id, settings, now),
+            email,
+            name,
+            hashed_password,
+            *event_values(SecurityEventType.register, user_id=user_id, client=client),
+            *verification.values,
+        )
     except asyncpg.UniqueViolationError as error:
         if error.table_name == User._meta.tablename:
             raise EmailTaken() from None
         raise
-    return user
+    return RegisteredAccount(
+        id=user_id,
+        email=email,
+        name=name,
+        created_at=now,
+        verification_token=verification.token,
+    )

@@ -44,16 +44,40 @@ class IssuedSession:
     expires_at: datetime
 
 
-async def start_session(
+SESSION_COLUMNS = (
+    "id, user_id, family_id, refresh_token_hash, refresh_token_expires_at, "
+    "ip_address, user_agent, device_id, device_name, last_activity_at, "
+    "created_at, expires_at"
+)
+
+
+def insert_session_sql(first: int) -> str:
+    """An insert of one session row, `NewSession.values` bound from `$first` on."""
+    values = ", ".join(f"${first + i}" for i in range(12))
+    return f"INSERT INTO auth.sessions ({SESSION_COLUMNS}) VALUES ({values})"  # noqa: S608 (constants and placeholders)
+
+
+_INSERT_SESSION = insert_session_sql(1)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    issued: IssuedSession
+    # The values of `SESSION_COLUMNS`, in order.
+    values: tuple[Any, ...]
+
+
+def new_session(
     *,
     user_id: uuid.UUID,
     device_id: str | None,
     device_name: str | None,
     client: ClientInfo,
     lifetime_seconds: int,
-) -> IssuedSession:
+) -> NewSession:
+    """The first row of a new session (a new family), not yet inserted."""
     now = datetime.now(UTC)
-    return await _insert_session(
+    return _session_row(
         session_id=uuid.uuid4(),
         family_id=uuid.uuid4(),
         user_id=user_id,
@@ -66,7 +90,7 @@ async def start_session(
     )
 
 
-async def _insert_session(
+def _session_row(
     *,
     session_id: uuid.UUID,
     family_id: uuid.UUID,
@@ -77,29 +101,29 @@ async def _insert_session(
     expires_at: datetime,
     now: datetime,
     refresh_token: str,
-) -> IssuedSession:
-    await Session.insert(
-        Session(
-            id=session_id,
-            user=user_id,
-            family_id=family_id,
-            refresh_token_hash=hash_token(refresh_token),
-            refresh_token_expires_at=expires_at,
-            ip_address=client.ip_address,
-            user_agent=client.user_agent,
+) -> NewSession:
+    return NewSession(
+        issued=IssuedSession(
+            id=family_id,
+            user_id=user_id,
             device_id=device_id,
-            device_name=device_name,
-            last_activity_at=now,
-            created_at=now,
+            refresh_token=refresh_token,
             expires_at=expires_at,
-        )
-    )
-    return IssuedSession(
-        id=family_id,
-        user_id=user_id,
-        device_id=device_id,
-        refresh_token=refresh_token,
-        expires_at=expires_at,
+        ),
+        values=(
+            session_id,
+            user_id,
+            family_id,
+            hash_token(refresh_token),
+            expires_at,
+            client.ip_address,
+            client.user_agent,
+            device_id,
+            device_name,
+            now,
+            now,
+            expires_at,
+        ),
     )
 
 
@@ -138,7 +162,7 @@ async def rotate_session(
         claimed = await fetch(_CLAIM_FOR_ROTATION, successor_id, token_hash)
         if claimed:
             old = claimed[0]
-            return await _insert_session(
+            successor = _session_row(
                 session_id=successor_id,
                 family_id=old["family_id"],
                 user_id=old["user_id"],
@@ -149,6 +173,8 @@ async def rotate_session(
                 now=datetime.now(UTC),
                 refresh_token=keys.refresh_successor(refresh_token),
             )
+            await fetch(_INSERT_SESSION, *successor.values)
+            return successor.issued
     current = await successor_within_grace(refresh_token, keys, grace_seconds)
     if current is not None:
         return IssuedSession(

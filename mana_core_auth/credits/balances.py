@@ -7,56 +7,54 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from credit_tables.tables import (
-    Balance,
-    Transaction,
-    TransactionStatus,
-    TransactionType,
-)
+from credit_tables.tables import Balance
 from mana_core_auth.credits.errors import BalanceNotFound
 from mana_core_auth.settings import Settings
+from mana_core_auth.sql import fetch
+
+# The balance with the signup bonus and the bonus's ledger row (0 → bonus),
+# so the ledger adds up from the first row on. Placeholders: $1 the user's
+# id, $2 the bonus, $3 the daily free credits, $4 the time. Registration puts
+# these beside the statement that creates the user (its own values from $5
+# on), so the account and its balance are one statement.
+OPEN_BALANCE_CTES = """
+new_balance AS (
+    INSERT INTO credits.balances
+        (user_id, balance, free_credits_remaining, daily_free_credits,
+         last_daily_reset_at, total_earned, total_spent, version, created_at,
+         updated_at)
+    VALUES ($1::uuid, 0, $2::int, $3::int, $4::timestamptz, $2::int, 0,
+            CASE WHEN $2::int > 0 THEN 1 ELSE 0 END, $4::timestamptz,
+            $4::timestamptz)
+),
+signup_bonus AS (
+    INSERT INTO credits.transactions
+        (user_id, type, status, amount, free_amount, balance_before,
+         balance_after, balance_version, description, created_at, completed_at)
+    SELECT $1::uuid, 'bonus', 'completed', $2::int, $2::int, 0, $2::int, 1,
+           'Signup bonus', $4::timestamptz, $4::timestamptz
+    WHERE $2::int > 0
+)"""
+
+_OPEN_BALANCE = f"WITH {OPEN_BALANCE_CTES} SELECT 1"
+
+
+def open_balance_values(
+    user_id: uuid.UUID, settings: Settings, now: datetime
+) -> tuple[uuid.UUID, int, int, datetime]:
+    """$1 to $4 of `OPEN_BALANCE_CTES`."""
+    return user_id, settings.credits_signup_bonus, settings.credits_daily_free, now
 
 
 async def open_balance(
     user_id: uuid.UUID, settings: Settings, *, now: datetime | None = None
 ) -> None:
-    """Create the user's balance with the signup bonus and the bonus's ledger
-    row (0 → bonus), so the ledger adds up from the first row on.
+    """Create the user's balance with the signup bonus and its ledger row.
 
     Call it inside the transaction that creates the user.
     """
-    now = now or datetime.now(UTC)
-    bonus = settings.credits_signup_bonus
-    await Balance.insert(
-        Balance(
-            user=user_id,
-            balance=0,
-            free_credits_remaining=bonus,
-            daily_free_credits=settings.credits_daily_free,
-            last_daily_reset_at=now,
-            total_earned=bonus,
-            total_spent=0,
-            version=1 if bonus > 0 else 0,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    if bonus > 0:
-        await Transaction.insert(
-            Transaction(
-                user=user_id,
-                type=TransactionType.bonus,
-                status=TransactionStatus.completed,
-                amount=bonus,
-                free_amount=bonus,
-                balance_before=0,
-                balance_after=bonus,
-                balance_version=1,
-                description="Signup bonus",
-                created_at=now,
-                completed_at=now,
-            )
-        )
+    values = open_balance_values(user_id, settings, now or datetime.now(UTC))
+    await fetch(_OPEN_BALANCE, *values)
 
 
 async def ensure_balance(

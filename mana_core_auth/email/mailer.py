@@ -10,13 +10,15 @@ body, which holds single-use links.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 
-from auth_tables.tables import OutboxMessage
 from mana_core_auth.settings import Environment, Settings
+from mana_core_auth.sql import fetch
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +79,28 @@ class SmtpMailer:
         )
 
 
+_KEEP_IN_OUTBOX = """
+INSERT INTO auth.outbox_messages (id, recipient, subject, text, html, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+
 class OutboxMailer:
     """Keeps mail in `auth.outbox_messages` instead of sending it."""
 
     async def send(self, mail: OutgoingMail) -> None:
-        row = OutboxMessage(
-            recipient=mail.to, subject=mail.subject, text=mail.text, html=mail.html
+        message_id = uuid.uuid4()
+        await fetch(
+            _KEEP_IN_OUTBOX,
+            message_id,
+            mail.to,
+            mail.subject,
+            mail.text,
+            mail.html,
+            datetime.now(UTC),
         )
-        await OutboxMessage.insert(row)
         logger.info(
-            "%s mail kept in the outbox as %s (no SMTP_HOST)", mail.kind, row.id
+            "%s mail kept in the outbox as %s (no SMTP_HOST)", mail.kind, message_id
         )
 
 

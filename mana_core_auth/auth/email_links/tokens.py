@@ -10,39 +10,77 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from auth_tables.tables import User, VerificationToken, VerificationTokenType
+from auth_tables.tables import VerificationToken, VerificationTokenType
 from mana_core_auth.security.tokens import hash_token
 from mana_core_auth.sql import fetch
 
 LINK_TOKEN_BYTES = 32
 
 
+@dataclass(frozen=True)
+class NewLinkToken:
+    # Goes into the mail only.
+    token: str
+    # The values `insert_link_token_sql` binds, in order.
+    values: tuple[Any, ...]
+
+
+def insert_link_token_sql(first: int) -> str:
+    """An insert of one link token, `NewLinkToken.values` bound from `$first`
+    on."""
+    p = [f"${first + i}" for i in range(6)]
+    return f"""
+INSERT INTO auth.verification_tokens
+    (id, user_id, type, token_hash, created_at, expires_at)
+VALUES ({p[0]}, {p[1]}, {p[2]}, {p[3]}, {p[4]}, {p[5]})
+"""  # noqa: S608 (placeholders only)
+
+
+def new_link_token(
+    user_id: uuid.UUID, kind: VerificationTokenType, ttl_seconds: int
+) -> NewLinkToken:
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    now = datetime.now(UTC)
+    return NewLinkToken(
+        token=token,
+        values=(
+            uuid.uuid4(),
+            user_id,
+            kind.value,
+            hash_token(token),
+            now,
+            now + timedelta(seconds=ttl_seconds),
+        ),
+    )
+
+
+_LOCK_USER = "SELECT 1 FROM auth.users WHERE id = $1 FOR UPDATE"
+
+# The delete does not see the row its own statement inserts.
+_REPLACE_UNUSED = f"""
+WITH superseded AS (
+    DELETE FROM auth.verification_tokens
+    WHERE user_id = $2 AND type = $3 AND used_at IS NULL
+)
+{insert_link_token_sql(1)}
+"""  # noqa: S608 (placeholders only)
+
+
 async def issue_link_token(
     user_id: uuid.UUID, kind: VerificationTokenType, ttl_seconds: int
 ) -> str:
-    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
-    now = datetime.now(UTC)
+    issued = new_link_token(user_id, kind, ttl_seconds)
     async with VerificationToken._meta.db.transaction():
         # Serialises issuing per user, so two requests at once cannot leave
-        # two live tokens behind.
-        await User.select(User.id).where(User.id == user_id).lock_rows()
-        await VerificationToken.delete().where(
-            (VerificationToken.user == user_id)
-            & (VerificationToken.type == kind)
-            & VerificationToken.used_at.is_null()
-        )
-        await VerificationToken.insert(
-            VerificationToken(
-                user=user_id,
-                token_hash=hash_token(token),
-                type=kind,
-                created_at=now,
-                expires_at=now + timedelta(seconds=ttl_seconds),
-            )
-        )
-    return token
+        # two live tokens behind: the replacing statement runs after the
+        # lock, and so sees a token the other request committed.
+        await fetch(_LOCK_USER, user_id)
+        await fetch(_REPLACE_UNUSED, *issued.values)
+    return issued.token
 
 
 _USE = """

@@ -24,10 +24,35 @@ async def send_verification_email(
     settings: Settings,
     client: ClientInfo,
 ) -> None:
-    ttl = settings.email_verification_ttl_seconds
     token = await issue_link_token(
-        user_id, VerificationTokenType.email_verification, ttl
+        user_id,
+        VerificationTokenType.email_verification,
+        settings.email_verification_ttl_seconds,
     )
+    await mail_verification_link(
+        token=token,
+        user_id=user_id,
+        email=email,
+        app_id=app_id,
+        mailer=mailer,
+        settings=settings,
+        client=client,
+    )
+
+
+async def mail_verification_link(
+    *,
+    token: str,
+    user_id: uuid.UUID,
+    email: str,
+    app_id: str | None,
+    mailer: Mailer,
+    settings: Settings,
+    client: ClientInfo,
+) -> None:
+    """Mail a verification link with `token`, issued already (registration
+    issues the first with the account)."""
+    ttl = settings.email_verification_ttl_seconds
     mail = verification_mail(
         to=email,
         url=link(settings, app_id, VERIFY_EMAIL_PATH, token),

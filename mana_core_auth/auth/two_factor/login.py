@@ -10,7 +10,7 @@ from mana_core_auth.auth.errors import InvalidTwoFactorChallenge, TwoFactorLogin
 from mana_core_auth.auth.events import record_event
 from mana_core_auth.auth.known_devices import attempt_limits, new_device_token
 from mana_core_auth.auth.login import LoggedIn, open_session
-from mana_core_auth.auth.rate_limits import count_attempt, forgive
+from mana_core_auth.auth.rate_limits import count_attempt
 from mana_core_auth.auth.token_pair import SIGNED_IN_USER_COLUMNS, SignedInUser
 from mana_core_auth.auth.two_factor.challenge import read_challenge
 from mana_core_auth.auth.two_factor.enrolment import use_second_factor
@@ -58,13 +58,13 @@ async def complete_login(
             reason="wrong_code_at_login",
         )
         raise TwoFactorLoginFailed()
-    await forgive(*limits)
     session = await open_session(
         user,
         device_id=challenge.device_id,
         device_name=challenge.device_name,
         client=client,
         settings=settings,
+        forgiven=limits,
         second_factor=used.method,
         backup_codes_left=used.backup_codes_left,
     )

@@ -135,23 +135,26 @@ async def test_unknown_content_type_and_broken_json_are_400_not_500(client) -> N
     assert form.status_code == 415 and form.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
-async def test_registration_is_one_transaction(client, monkeypatch) -> None:
+async def test_registration_is_one_statement(client) -> None:
     """If the balance cannot be opened, no user or password is left behind."""
+    import asyncpg
+
     from mana_core_auth.auth import registration
+    from mana_core_auth.auth.client_ip import ClientInfo
+    from mana_core_auth.settings import get_settings
 
-    async def broken_open_balance(user_id, settings) -> None:
-        raise RuntimeError("balance table unavailable")
-
-    monkeypatch.setattr(registration, "open_balance", broken_open_balance)
+    # A negative daily grant breaks a check of credits.balances.
+    broken = get_settings().model_copy(update={"credits_daily_free": -1})
     email = unique_email()
-    response = await client.post(
-        "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
-    )
-    assert response.status_code == 500
-    assert response.json()["code"] == "INTERNAL_ERROR"
-    assert "balance table" not in response.text
+    with pytest.raises(asyncpg.CheckViolationError):
+        await registration.register(
+            email=email,
+            password=PASSWORD,
+            name=None,
+            client=ClientInfo(ip_address="203.0.113.9", user_agent=None),
+            settings=broken,
+        )
     assert not await User.exists().where(User.email == email)
-    monkeypatch.undo()
     await register(client, email)
 
 
