@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from starlette.datastructures import Headers
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mana_core_auth.api_keys.keys import looks_like_key
 from mana_core_auth.api_keys.scopes import Scope as ApiScope
@@ -32,6 +32,7 @@ from mana_core_auth.auth.schemas import ValidateResponse
 from mana_core_auth.credits.daily_grant import read_balance
 from mana_core_auth.credits.schemas import BalanceResponse
 from mana_core_auth.errors import Unauthorized
+from mana_core_auth.request_body import read_body, replaying
 from mana_core_auth.security.tokens import TokenService
 from mana_core_auth.settings import Settings
 
@@ -58,29 +59,6 @@ async def _json(send: Send, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` for the FastAPI route, after the body was read here."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 class _Asgi:
@@ -124,10 +102,10 @@ class HotRoutes:
 
     async def validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
-        body = await _read_body(receive)
+        body = await read_body(receive)
         token = self._token_of(headers, body)
         if token is None:
-            await self._to_api(scope, _replaying(body, receive), send)
+            await self._to_api(scope, replaying(body, receive), send)
             return
         try:
             claims = await authenticate(self.tokens, token, self.revocations)

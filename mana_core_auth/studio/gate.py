@@ -29,6 +29,7 @@ from auth_tables.tables import SecurityEventType
 from mana_core_auth.auth.client_ip import ClientInfo, client_info, rate_limit_address
 from mana_core_auth.auth.rate_limits import Limit, count_attempt, forgive
 from mana_core_auth.errors import TooManyRequests
+from mana_core_auth.request_body import read_body, replaying
 from mana_core_auth.settings import Settings
 from mana_core_auth.studio.audit import current_client, record_admin_event
 
@@ -90,31 +91,6 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
 @dataclass
 class _Answer:
     status: int = 0
@@ -163,11 +139,11 @@ class AdminGate:
     async def _login(
         self, scope: Scope, receive: Receive, send: Send, client: ClientInfo
     ) -> None:
-        body = await _read_body(receive)
+        body = await read_body(receive)
         headers = dict(scope["headers"])
         attempt = _login_attempt(body, headers.get(b"content-type", b"").decode())
         if attempt is None:  # piccolo_api answers it (422), nothing to count
-            await self.app(scope, _replay(body), send)
+            await self.app(scope, replaying(body), send)
             return
         limits = admin_login_limits(attempt.username, client.ip_address, self.settings)
         try:
@@ -177,12 +153,12 @@ class AdminGate:
                 {"detail": "Too many login attempts; try again later"},
                 status_code=429,
                 headers=error.headers,
-            )(scope, _replay(body), send)
+            )(scope, replaying(body), send)
             return
 
         refusal = await self._refuse_without_two_factor(attempt, limits)
         if refusal is not None:
-            await refusal(scope, _replay(body), send)
+            await refusal(scope, replaying(body), send)
             return
 
         answer = _Answer()
@@ -194,7 +170,7 @@ class AdminGate:
                 answer.body += message.get("body", b"")
             await send(message)
 
-        await self.app(scope, _replay(body), capture)
+        await self.app(scope, replaying(body), capture)
         await self._judge(attempt, answer, limits)
 
     async def _refuse_without_two_factor(
