@@ -20,6 +20,8 @@ from mana_core_auth.settings import Settings
 logger = logging.getLogger(__name__)
 
 POOL_SAMPLE_SECONDS = 5.0
+# A worker's shutdown waits this long for its cancelled tasks, no longer.
+STOP_SECONDS = 3.0
 
 
 async def _clean_up_periodically(settings: Settings) -> None:
@@ -68,5 +70,8 @@ async def background_work(
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, still_running = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+            for task in still_running:
+                logger.warning("background task %s did not stop", task.get_coro())
         metrics.worker_exiting()

@@ -216,8 +216,12 @@ class RevocationWatch:
         self.ready = True
         logger.info("session revocation listener ready")
         while True:
+            # asyncio.timeout rather than wait_for: on Python 3.11 wait_for
+            # can swallow a cancellation that meets its own timeout, which
+            # kept a worker's shutdown waiting for another heartbeat.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), HEARTBEAT_SECONDS)
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    await lost.wait()
             if lost.is_set():
                 raise ConnectionError("the listening connection closed")
             self._forget_old()
@@ -230,7 +234,8 @@ class RevocationWatch:
             f"NOTIFY {CHANNEL}, 'ping:{self._ping_token}'",
             timeout=PING_TIMEOUT_SECONDS,
         )
-        await asyncio.wait_for(self._pong.wait(), PING_TIMEOUT_SECONDS)
+        async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+            await self._pong.wait()
 
     async def _disconnect(self) -> None:
         self.ready = False
@@ -239,6 +244,7 @@ class RevocationWatch:
         if connection is None:
             return
         try:
-            await asyncio.wait_for(connection.close(), PING_TIMEOUT_SECONDS)
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                await connection.close()
         except Exception:
             connection.terminate()

@@ -370,3 +370,26 @@ async def test_deleting_rows_that_had_ended_sends_nothing(
     finally:
         await listener.close()
     assert heard == []
+
+
+async def test_a_cancelled_watch_stops_at_once_whatever_it_was_waiting_for(
+    database_url: str, monkeypatch: Any
+) -> None:
+    """A worker's shutdown cancels the watch; a cancellation that meets a
+    heartbeat's or a ping's own timeout must not be lost."""
+    monkeypatch.setattr(revocation, "HEARTBEAT_SECONDS", 0.002)
+    monkeypatch.setattr(revocation, "PING_TIMEOUT_SECONDS", 0.5)
+    slowest = 0.0
+    for attempt in range(40):
+        watch = RevocationWatch(
+            lambda: listening_connection(database_url), window_seconds=WINDOW_SECONDS
+        )
+        task = asyncio.create_task(watch.run())
+        await until(lambda watch=watch: watch.ready, 5)  # type: ignore[misc]
+        await asyncio.sleep(0.001 * (attempt % 7))
+        started = time.perf_counter()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        slowest = max(slowest, time.perf_counter() - started)
+        assert task.cancelled()
+    assert slowest < 1, f"a cancelled watch took {slowest:.2f} s to stop"
