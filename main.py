@@ -16,9 +16,9 @@ from starlette.routing import Mount, Route
 
 from mana_core_auth.api import build_api
 from mana_core_auth.auth.revocation import (
-    WINDOW_MARGIN_SECONDS,
     RevocationWatch,
     listening_connection,
+    window_seconds,
 )
 from mana_core_auth.background import background_work
 from mana_core_auth.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
@@ -81,9 +81,7 @@ def create_app(settings: Settings) -> Starlette:
         lambda: listening_connection(
             settings.migration_database_url or engine().config["dsn"]
         ),
-        window_seconds=settings.jwt_access_token_ttl_seconds
-        + settings.refresh_reuse_grace_seconds
-        + WINDOW_MARGIN_SECONDS,
+        window_seconds=window_seconds(settings),
     )
 
     @asynccontextmanager
@@ -105,7 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await db.close_connection_pool()
 
-    api = build_api(settings, tokens, revocations)
+    api = Mount("/api/v1", build_api(settings, tokens, revocations))
     hot_routes = HotRoutes(
         api, settings=settings, tokens=tokens, revocations=revocations
     )
@@ -121,7 +119,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/.well-known/jwks.json", jwks),
             *metrics_route(settings),
             *hot_routes.routes(),
-            Mount("/api/v1", api),
+            api,
             Mount("/admin/", AdminOnDemand(settings)),
         ],
         middleware=[

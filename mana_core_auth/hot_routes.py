@@ -75,30 +75,34 @@ class _Asgi:
 class HotRoutes:
     def __init__(
         self,
-        api: ASGIApp,
+        api: Mount,
         *,
         settings: Settings,
         tokens: TokenService,
         revocations: RevocationWatch,
     ) -> None:
-        self.mount = Mount("/api/v1", api)
+        self.api = api
         self.settings = settings
         self.tokens = tokens
         self.revocations = revocations
 
     def routes(self) -> list[Route]:
-        """To be placed before the `/api/v1` mount."""
+        """To be placed before the API's mount."""
         return [
-            Route("/api/v1/auth/validate", _Asgi(self.validate), methods=["POST"]),
-            Route("/api/v1/credits/balance", _Asgi(self.balance), methods=["GET"]),
+            Route(
+                f"{self.api.path}/auth/validate", _Asgi(self.validate), methods=["POST"]
+            ),
+            Route(
+                f"{self.api.path}/credits/balance", _Asgi(self.balance), methods=["GET"]
+            ),
         ]
 
     async def _to_api(self, scope: Scope, receive: Receive, send: Send) -> None:
         # In place, as the router would: the request log reads the route
         # the FastAPI router records in this scope.
-        _, child_scope = self.mount.matches(scope)
+        _, child_scope = self.api.matches(scope)
         scope.update(child_scope)
-        await self.mount.app(scope, receive, send)
+        await self.api.app(scope, receive, send)
 
     async def validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)

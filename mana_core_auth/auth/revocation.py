@@ -38,6 +38,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from mana_core_auth.security.tokens import AccessClaims
+from mana_core_auth.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,16 @@ WHERE account.deleted_at IS NOT NULL AND EXISTS (
 """
 
 _watches: weakref.WeakSet[RevocationWatch] = weakref.WeakSet()
+
+
+def window_seconds(settings: Settings) -> int:
+    """How long an ended session is remembered: as long as a token of it
+    may still be valid."""
+    return (
+        settings.jwt_access_token_ttl_seconds
+        + settings.refresh_reuse_grace_seconds
+        + WINDOW_MARGIN_SECONDS
+    )
 
 
 async def listening_connection(url: str) -> asyncpg.Connection:
@@ -150,11 +161,11 @@ class RevocationWatch:
                 self._pong.set()
             return
         entries = {"family": self._families, "user": self._users}.get(kind)
+        if entries is None:
+            return
         try:
             key = uuid.UUID(ident)
         except ValueError:
-            return
-        if entries is None:
             return
         if state == "ended":
             entries[key] = self._clock()

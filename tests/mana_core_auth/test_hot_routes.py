@@ -16,6 +16,7 @@ from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.hot_routes import HotRoutes
 from tests.mana_core_auth.api_keys.support import personal_key, service_key
 from tests.mana_core_auth.auth.support import Caller, bearer, new_caller
+from tests.mana_core_auth.credits.support import main_api
 
 VALIDATE = "/api/v1/auth/validate"
 BALANCE = "/api/v1/credits/balance"
@@ -26,15 +27,8 @@ PER_ANSWER = ("timestamp", "requestId")
 @pytest.fixture(scope="module")
 async def fastapi_only() -> AsyncIterator[httpx.AsyncClient]:
     """The same FastAPI app, mounted without the hot routes in front."""
-    import main
-
-    [api] = [
-        route.app
-        for route in main.app.routes
-        if isinstance(route, Mount) and route.path == "/api/v1"
-    ]
     plain = Starlette(
-        routes=[Mount("/api/v1", api)], exception_handlers=EXCEPTION_HANDLERS
+        routes=[Mount("/api/v1", main_api())], exception_handlers=EXCEPTION_HANDLERS
     )
     transport = httpx.ASGITransport(app=plain, raise_app_exceptions=False)
     async with httpx.AsyncClient(

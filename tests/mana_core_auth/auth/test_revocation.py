@@ -17,15 +17,16 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-from starlette.routing import Mount
 
 from mana_core_auth.auth import principal, revocation
 from mana_core_auth.auth.revocation import RevocationWatch, listening_connection
 from mana_core_auth.security.tokens import AccessClaims
+from mana_core_auth.settings import Settings
 from tests.mana_core_auth.auth.support import Caller, bearer
+from tests.mana_core_auth.credits.support import main_api
 
 STALENESS_BOUND_SECONDS = 0.1
-WINDOW_SECONDS = 900 + 10 + revocation.WINDOW_MARGIN_SECONDS
+WINDOW_SECONDS = revocation.window_seconds(Settings())
 
 
 def claims_of(token: str) -> AccessClaims:
@@ -87,14 +88,8 @@ async def execute(database_url: str, sql: str, *args: Any) -> None:
 
 def api_watch() -> RevocationWatch:
     """The watch of the app the `client` fixture calls."""
-    import main
-
-    for route in main.app.routes:
-        if isinstance(route, Mount) and route.path == "/api/v1":
-            api: Any = route.app
-            watch: RevocationWatch = api.state.revocations
-            return watch
-    raise AssertionError("no /api/v1 mount")
+    watch: RevocationWatch = main_api().state.revocations
+    return watch
 
 
 async def test_the_running_service_checks_sessions_from_its_watch(

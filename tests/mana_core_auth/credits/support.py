@@ -36,6 +36,18 @@ def main_app() -> Any:
     return app
 
 
+def main_api() -> Any:
+    """The FastAPI app mounted at `/api/v1` in the service's app."""
+    from starlette.routing import Mount
+
+    [api] = [
+        route.app
+        for route in main_app().routes
+        if isinstance(route, Mount) and route.path == "/api/v1"
+    ]
+    return api
+
+
 async def create_user(
     *,
     signup_bonus: int | None = None,
