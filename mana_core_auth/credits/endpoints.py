@@ -75,6 +75,11 @@ async def get_balance(caller: Reader, settings: AppSettings) -> BalanceResponse:
         (403, "`INSUFFICIENT_SCOPE`, or `OTHER_USER_FORBIDDEN`: another's `userId`"),
         (404, "`USER_NOT_FOUND`: a service key's `userId` is no live user"),
         (422, "`IDEMPOTENCY_KEY_REUSED`: the key was used with another body"),
+        (
+            503,
+            "`BALANCE_BUSY`: this user's earlier spends held the balance past "
+            "the lock timeout, or `DATABASE_UNAVAILABLE`; retry with the same key",
+        ),
     ),
 )
 async def use_credits(

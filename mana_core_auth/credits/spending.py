@@ -4,7 +4,8 @@ the ledger rows and counts the usage, or does nothing if the key was used
 or the credits do not suffice.
 
 One statement is one round trip and holds the row lock only while it runs,
-which is what lets many spends of one user go through per second. Each
+which is what lets many spends of one user go through per second; they
+take turns in the process first (`spend_queue`). Each
 value it writes is computed from the locked row (`FOR UPDATE` returns the
 newest version after waiting), never from a read made before the lock.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from mana_core_auth.credits import daily_grant, idempotency
+from mana_core_auth.credits import daily_grant, idempotency, spend_queue
 from mana_core_auth.credits.balances import ensure_balance
 from mana_core_auth.credits.errors import InsufficientCredits
 from mana_core_auth.credits.ledger import (
@@ -143,6 +144,8 @@ async def spend(
         (nothing is debited; a due daily grant is still kept).
     :raises IdempotencyKeyReused: if the key was used with another body.
     :raises BalanceNotFound: if there is no such user.
+    :raises BalanceBusy: if this process's earlier spends of the user held
+        the balance longer than the database's lock timeout.
     """
     fingerprint = None
     if idempotency_key is not None:
@@ -163,9 +166,12 @@ async def spend(
         daily_grant.METADATA,
         api_key_id,
     )
+    # 0 is PostgreSQL's "no lock timeout".
+    turn_timeout = settings.database_lock_timeout_ms / 1000 or None
     for _ in range(2):
         try:
-            row = await fetch_one(_SPEND, *arguments)
+            async with spend_queue.turn(user_id, timeout_seconds=turn_timeout):
+                row = await fetch_one(_SPEND, *arguments)
         except asyncpg.UniqueViolationError as error:
             # A request with the same key committed while this one waited
             # for the row lock: its answer is this one's too.
