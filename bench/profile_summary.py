@@ -22,7 +22,7 @@ IDLE_LEAVES = (
     "wait (threading.py",
     "select (selectors.py",
 )
-TOP = 40
+TOP = int(__import__("os").environ.get("TOP", 40))
 
 
 def frame_name(frame: str) -> str:

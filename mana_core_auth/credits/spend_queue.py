@@ -35,7 +35,7 @@ class BalanceBusy(ServiceUnavailable):
 
 
 class _Turns:
-    __slots__ = ("lock", "holders")
+    __slots__ = ("holders", "lock")
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()

@@ -162,9 +162,21 @@ def rate_limited(keys: Iterable[str]) -> None:
         RATE_LIMITED.labels(limit_name(key)).inc()
 
 
+# A request's two series, found once per (method, route, status): looking a
+# labelled child up takes a lock and builds its key on every call. Routes
+# are templates and methods and statuses few, so the map stays small.
+@functools.lru_cache(maxsize=4096)
+def _request_series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    return (
+        HTTP_REQUESTS.labels(method, route, str(status)),
+        HTTP_REQUEST_DURATION.labels(method, route),
+    )
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_REQUEST_DURATION.labels(method, route).observe(seconds)
+    count, duration = _request_series(method, route, status)
+    count.inc()
+    duration.observe(seconds)
 
 
 def sample_pool(pool: Any) -> None:

@@ -43,6 +43,10 @@ def _request(peer: str | None, *forwarded: str, user_agent: str = "") -> Request
         ("10.0.0.2", ("198.51.100.1",), "*", "198.51.100.1"),
         ("::1", ("2001:db8::7",), "::1", "2001:db8::7"),
         (None, ("198.51.100.1",), "*", None),
+        # Padding no proxy writes, long enough to be no address, ends what
+        # can be believed as garbage does.
+        ("10.0.0.2", (" " * 70 + "198.51.100.1",), "10.0.0.0/8", "10.0.0.2"),
+        ("10.0.0.2", ("  198.51.100.1 ",), "10.0.0.0/8", "198.51.100.1"),
     ],
 )
 def test_client_ip(peer, forwarded, trusted, expected) -> None:
@@ -74,3 +78,12 @@ def test_neighbouring_64s_are_different_clients() -> None:
     assert rate_limit_address("2001:db8:1:2::1") != rate_limit_address(
         "2001:db8:1:3::1"
     )
+
+
+def test_many_distinct_addresses_give_the_same_answers_as_the_first_time() -> None:
+    """The parsed addresses are remembered, boundedly; past the bound the
+    answers stay the same."""
+    addresses = [f"198.51.{i // 256}.{i % 256}" for i in range(6000)]
+    first = [client_ip(_request("127.0.0.1", a), "127.0.0.1") for a in addresses]
+    again = [client_ip(_request("127.0.0.1", a), "127.0.0.1") for a in addresses]
+    assert first == again == addresses
