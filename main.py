@@ -103,9 +103,14 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await db.close_connection_pool()
 
-    api = Mount("/api/v1", build_api(settings, tokens, revocations))
+    fastapi_app = build_api(settings, tokens, revocations)
+    api = Mount("/api/v1", fastapi_app)
     hot_routes = HotRoutes(
-        api, settings=settings, tokens=tokens, revocations=revocations
+        api,
+        settings=settings,
+        tokens=tokens,
+        revocations=revocations,
+        key_hasher=fastapi_app.state.api_key_hasher,
     )
     header_limit = (
         [Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)]

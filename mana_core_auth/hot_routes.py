@@ -1,17 +1,20 @@
-"""The two routes apps call on nearly every request of theirs, validate and
-balance, answered without FastAPI's per-request layers when the request has
-the shape nearly all of them have.
+"""The routes apps call on nearly every request of theirs, validate,
+balance and spending credits, answered without FastAPI's per-request layers
+when the request has the shape nearly all of them have.
 
 In a profile of validate, FastAPI's dependency solving, body parsing and
 response re-validation were 40 % of a worker's time, and the endpoint itself
 4 %. Here a well-formed request (validate: a JSON body of exactly `{"token":
 "..."}` and no API key; balance: a user's bearer token whose session is
-live) is answered by the same service functions and the same response
-models, serialised as FastAPI serialises them. Everything else (API keys,
-malformed bodies, invalid tokens, extra parameters) goes on to the FastAPI
-route, which answers it as it always has: its errors, its OpenAPI entry and
-its tests are the contract, and `tests/mana_core_auth/test_hot_routes.py`
-compares both ways byte for byte.
+live; spending: that, and a JSON body the route's own request model
+accepts) is answered by the same service functions and the same models,
+serialised as FastAPI serialises them. Everything else (API keys, malformed
+bodies, invalid tokens, extra parameters) goes on to the FastAPI route,
+which answers it as it always has: its errors, its OpenAPI entry and its
+tests are the contract, and `tests/mana_core_auth/test_hot_routes.py`
+compares both ways byte for byte. Errors the service raises once a request
+is taken here (insufficient credits, a reused idempotency key) reach the
+app's own error handlers, the ones the FastAPI routes answer with.
 """
 
 from __future__ import annotations
@@ -19,24 +22,40 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
 from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mana_core_auth.api_keys.keys import looks_like_key
+from mana_core_auth.api_keys.keys import KeyHasher, looks_like_key
 from mana_core_auth.api_keys.scopes import Scope as ApiScope
 from mana_core_auth.api_keys.scopes import session_scopes
+from mana_core_auth.auth.caller import Caller, demand, identify
+from mana_core_auth.auth.client_ip import client_info
 from mana_core_auth.auth.principal import authenticate
 from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.auth.schemas import ValidateResponse
+from mana_core_auth.credits.caller_spending import spend_for_caller
 from mana_core_auth.credits.daily_grant import read_balance
-from mana_core_auth.credits.schemas import BalanceResponse
+from mana_core_auth.credits.ledger import utc_now
+from mana_core_auth.credits.schemas import (
+    BalanceResponse,
+    LedgerChangeResponse,
+    SpendRequest,
+)
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.request_body import read_body, replaying
-from mana_core_auth.security.tokens import TokenService
+from mana_core_auth.security.tokens import AccessClaims, TokenService
 from mana_core_auth.settings import Settings
 
 MAX_TOKEN_LENGTH = 8192
+
+
+def _is_json(headers: Headers) -> bool:
+    content_type = headers.get("content-type", "")
+    return content_type.split(";")[0].strip().lower() == "application/json"
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -80,8 +99,10 @@ class HotRoutes:
         settings: Settings,
         tokens: TokenService,
         revocations: RevocationWatch,
+        key_hasher: KeyHasher,
     ) -> None:
         self.api = api
+        self.key_hasher = key_hasher
         self.settings = settings
         self.tokens = tokens
         self.revocations = revocations
@@ -95,6 +116,7 @@ class HotRoutes:
             Route(
                 f"{self.api.path}/credits/balance", _Asgi(self.balance), methods=["GET"]
             ),
+            Route(f"{self.api.path}/credits/use", _Asgi(self.spend), methods=["POST"]),
         ]
 
     async def _to_api(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,8 +147,7 @@ class HotRoutes:
         credential = _bearer(headers)
         if credential is not None and looks_like_key(credential):
             return None
-        content_type = headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
+        if not _is_json(headers):
             return None
         try:
             data = json.loads(body)
@@ -142,21 +163,12 @@ class HotRoutes:
         return token
 
     async def balance(self, scope: Scope, receive: Receive, send: Send) -> None:
-        credential = _bearer(Headers(scope=scope))
-        if (
-            scope["method"] != "GET"
-            or scope["query_string"]
-            or credential is None
-            or looks_like_key(credential)
-        ):
-            await self._to_api(scope, receive, send)
-            return
-        try:
-            claims = await authenticate(self.tokens, credential, self.revocations)
-        except Unauthorized:
-            await self._to_api(scope, receive, send)
-            return
-        if ApiScope.credits_read not in session_scopes(claims.role):
+        claims = None
+        if scope["method"] == "GET" and not scope["query_string"]:
+            claims = await self._session(
+                _bearer(Headers(scope=scope)), ApiScope.credits_read
+            )
+        if claims is None:
             await self._to_api(scope, receive, send)
             return
         view = await read_balance(
@@ -164,3 +176,79 @@ class HotRoutes:
         )
         answer = BalanceResponse.model_validate(view)
         await _json(send, answer.model_dump_json(by_alias=True).encode())
+
+    async def _session(
+        self, credential: str | None, scope: ApiScope
+    ) -> AccessClaims | None:
+        """The claims of a live user session that may `scope`; None for
+        anything else (no token, an API key, an ended session, a role
+        without the scope), which the FastAPI route answers."""
+        if credential is None or looks_like_key(credential):
+            return None
+        try:
+            claims = await authenticate(self.tokens, credential, self.revocations)
+        except Unauthorized:
+            return None
+        if scope not in session_scopes(claims.role):
+            return None
+        return claims
+
+    async def spend(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        body = await read_body(receive)
+        request = None if scope["query_string"] else _spend_request(headers, body)
+        caller = await self._spender(scope, headers) if request is not None else None
+        if request is None or caller is None:
+            await self._to_api(scope, replaying(body, receive), send)
+            return
+        change = await spend_for_caller(
+            caller,
+            user_id=request.user_id,
+            amount=request.amount,
+            app_id=request.app_id,
+            description=request.description,
+            metadata=request.metadata,
+            idempotency_key=request.idempotency_key,
+            now=utc_now(),
+            settings=self.settings,
+        )
+        # As FastAPI renders a route's answer: the model dumped as JSON
+        # values, then Starlette's JSONResponse (metadata may hold floats,
+        # which pydantic's own JSON would write differently).
+        answer = LedgerChangeResponse.model_validate(change)
+        response = JSONResponse(
+            answer.model_dump(mode="json", by_alias=True), status_code=201
+        )
+        await response(scope, receive, send)
+
+    async def _spender(self, scope: Scope, headers: Headers) -> Caller | None:
+        """Who spends: a live session that may spend, or an API key with
+        `credits:spend`; None to hand the request on. An API key is checked
+        here as the route's dependencies check it, with the same records
+        of its use and refusals, and a refused key raises the route's own
+        errors: checked again by FastAPI, it would be counted twice."""
+        credential = _bearer(headers)
+        if credential is None or not looks_like_key(credential):
+            claims = await self._session(credential, ApiScope.credits_spend)
+            return Caller(session=claims) if claims is not None else None
+        client = client_info(Request(scope), self.settings.forwarded_allow_ips)
+        caller = await identify(
+            credential,
+            tokens=self.tokens,
+            watch=self.revocations,
+            hasher=self.key_hasher,
+            client=client,
+        )
+        await demand(caller, ApiScope.credits_spend, client)
+        return caller
+
+
+def _spend_request(headers: Headers, body: bytes) -> SpendRequest | None:
+    """The body as the route's model reads it, parsed as FastAPI parses a
+    JSON body; None for anything FastAPI should answer."""
+    if not _is_json(headers):
+        return None
+    try:
+        return SpendRequest.model_validate(json.loads(body))
+    except (ValueError, RecursionError, ValidationError):
+        return None

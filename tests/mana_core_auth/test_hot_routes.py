@@ -14,7 +14,11 @@ from starlette.routing import Mount
 
 from mana_core_auth.errors import EXCEPTION_HANDLERS
 from mana_core_auth.hot_routes import HotRoutes
-from tests.mana_core_auth.api_keys.support import personal_key, service_key
+from tests.mana_core_auth.api_keys.support import (
+    personal_key,
+    rejection_reasons,
+    service_key,
+)
 from tests.mana_core_auth.auth.support import Caller, bearer, new_caller
 from tests.mana_core_auth.credits.support import main_api
 
@@ -200,3 +204,244 @@ async def test_balance_hands_every_other_caller_to_fastapi(
         hot, plain = await both(client, fastapi_only, method, BALANCE, **request)
         assert hot == plain, (method, request)
     assert len(handed_on) == len(cases) - 1  # POST matches no hot route
+
+
+USE = "/api/v1/credits/use"
+SPEND_PREFIX = b'{"amount": 3, "appId": "chat", "description": "x", '
+
+
+def spend_body(**fields: Any) -> dict[str, Any]:
+    return {"amount": 3, "appId": "chat", "description": "a hot spend", **fields}
+
+
+def same_but_ids(
+    hot: httpx.Response, plain: httpx.Response, *owners: Caller
+) -> tuple[bytes, bytes]:
+    """Both answers' bytes, with what differs between two users' spends
+    (user, transaction id, times) put in placeholders."""
+
+    def masked(response: httpx.Response) -> bytes:
+        content = response.content
+        transaction = response.json().get("transaction") or {}
+        for owner in owners:
+            content = content.replace(owner.id.encode(), b"<user>")
+        for field in ("id", "createdAt", "completedAt"):
+            if transaction.get(field):
+                content = content.replace(
+                    transaction[field].encode(), b"<" + field.encode() + b">"
+                )
+        return content
+
+    return masked(hot), masked(plain)
+
+
+async def test_spending_answers_a_live_session_itself_as_fastapi_would(
+    client: httpx.AsyncClient, fastapi_only: httpx.AsyncClient, handed_on: list[str]
+) -> None:
+    one, other = await new_caller(client), await new_caller(client)
+    bodies = [
+        spend_body(),
+        # Floats, non-ASCII text and nesting in metadata, written as
+        # Starlette's JSONResponse writes them.
+        spend_body(
+            idempotencyKey="k-1",
+            metadata={
+                "ratio": 1e16,
+                "tiny": 0.1,
+                "name": "Grüße ✓",
+                "deep": [{"x": None}],
+            },
+        ),
+        spend_body(
+            idempotencyKey="k-1",
+            metadata={
+                "ratio": 1e16,
+                "tiny": 0.1,
+                "name": "Grüße ✓",
+                "deep": [{"x": None}],
+            },
+        ),
+        spend_body(userId=one.id, amount=1),
+    ]
+    for body in bodies:
+        if "userId" in body:
+            hot_body, plain_body = body, {**body, "userId": other.id}
+        else:
+            hot_body = plain_body = body
+        hot = await client.post(USE, json=hot_body, headers=one.headers)
+        plain = await fastapi_only.post(USE, json=plain_body, headers=other.headers)
+        assert (
+            (hot.status_code, hot.headers["content-type"])
+            == (
+                plain.status_code,
+                plain.headers["content-type"],
+            )
+            == (201, "application/json")
+        )
+        masked_hot, masked_plain = same_but_ids(hot, plain, one, other)
+        assert masked_hot == masked_plain
+    assert handed_on == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (spend_body(amount=10_000), "INSUFFICIENT_CREDITS"),
+        (
+            spend_body(userId="00000000-0000-4000-8000-000000000000"),
+            "OTHER_USER_FORBIDDEN",
+        ),
+    ],
+)
+async def test_spending_refusals_taken_here_answer_as_fastapi_would(
+    client: httpx.AsyncClient,
+    fastapi_only: httpx.AsyncClient,
+    caller: Caller,
+    handed_on: list[str],
+    body: dict[str, Any],
+    code: str,
+) -> None:
+    hot, plain = await both(
+        client, fastapi_only, "POST", USE, json=body, headers=caller.headers
+    )
+    assert hot == plain
+    assert hot[2]["code"] == code
+    assert handed_on == []
+
+
+async def test_a_reused_idempotency_key_answers_as_fastapi_would(
+    client: httpx.AsyncClient, fastapi_only: httpx.AsyncClient, handed_on: list[str]
+) -> None:
+    one, other = await new_caller(client), await new_caller(client)
+    for who, http in ((one, client), (other, fastapi_only)):
+        first = await http.post(
+            USE, json=spend_body(idempotencyKey="r"), headers=who.headers
+        )
+        assert first.status_code == 201
+    hot = await client.post(
+        USE, json=spend_body(idempotencyKey="r", amount=4), headers=one.headers
+    )
+    plain = await fastapi_only.post(
+        USE, json=spend_body(idempotencyKey="r", amount=4), headers=other.headers
+    )
+    assert comparable(hot) == comparable(plain)
+    assert hot.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert handed_on == []
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"content": b"{"},
+        {"content": b"\xff\xfe"},
+        {"content": b"[" * 100_000},
+        {"content": b"[]"},
+        {"json": {}},
+        {"json": spend_body(amount="3")},
+        {"json": spend_body(amount=3.0)},
+        {"json": spend_body(amount=True)},
+        {"json": spend_body(amount=0)},
+        {"json": spend_body(extra=1)},
+        {"json": spend_body(description="a\u0000b")},
+        # Python's json reads NaN; the model refuses it, as PostgreSQL would.
+        {"content": SPEND_PREFIX + b'"metadata": NaN}'},
+        {"content": SPEND_PREFIX + b'"metadata": {"n": NaN}}'},
+        {"json": spend_body(userId="not-a-uuid")},
+        {"json": spend_body(), "headers": {"content-type": "text/plain"}},
+    ],
+)
+async def test_spending_hands_every_other_body_to_fastapi(
+    client: httpx.AsyncClient,
+    fastapi_only: httpx.AsyncClient,
+    caller: Caller,
+    handed_on: list[str],
+    request_: dict[str, Any],
+) -> None:
+    before = (await client.get(BALANCE, headers=caller.headers)).content
+    request_ = {
+        **request_,
+        "headers": {**caller.headers, **request_.get("headers", {})},
+    }
+    hot, plain = await both(client, fastapi_only, "POST", USE, **request_)
+    assert hot == plain
+    assert hot[0] >= 400
+    assert handed_on == [USE]
+    assert (await client.get(BALANCE, headers=caller.headers)).content == before
+
+
+async def test_spending_hands_every_other_session_to_fastapi(
+    client: httpx.AsyncClient,
+    fastapi_only: httpx.AsyncClient,
+    caller: Caller,
+    handed_on: list[str],
+) -> None:
+    ended = await ended_session(client)
+    cases: list[dict[str, str]] = [
+        {},
+        bearer(ended.access_token),
+        bearer("not-a-token"),
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ]
+    for headers in cases:
+        hot, plain = await both(
+            client, fastapi_only, "POST", USE, json=spend_body(), headers=headers
+        )
+        assert hot == plain, headers
+        assert hot[0] == 401
+    assert len(handed_on) == len(cases)
+
+    # A query string, which the route ignores, goes to the FastAPI route.
+    answer = await client.post(
+        USE, json=spend_body(), headers=caller.headers, params={"unused": "1"}
+    )
+    assert answer.status_code == 201, answer.text
+    assert len(handed_on) == len(cases) + 1
+
+
+async def test_spending_with_an_api_key_answers_as_fastapi_would_counting_once(
+    client: httpx.AsyncClient,
+    fastapi_only: httpx.AsyncClient,
+    caller: Caller,
+    handed_on: list[str],
+) -> None:
+    """A key is checked here with the route's own checks, and each refused
+    use is recorded once, as through the FastAPI route."""
+    reader = await personal_key(client, caller.headers, "credits:read")
+    refused = await service_key("auth:validate")
+    for key in (reader, refused):
+        hot, plain = await both(
+            client,
+            fastapi_only,
+            "POST",
+            USE,
+            json=spend_body(userId=caller.id),
+            headers=key.headers,
+        )
+        assert hot == plain
+        assert (hot[0], hot[2]["code"]) == (403, "INSUFFICIENT_SCOPE")
+        assert await rejection_reasons(key.id) == ["insufficient_scope"] * 2
+    unknown = bearer("mk_svc_" + "A" * 40)
+    hot, plain = await both(
+        client, fastapi_only, "POST", USE, json=spend_body(), headers=unknown
+    )
+    assert hot == plain
+    assert hot[0] == 401
+    spender = await service_key("credits:spend")
+    hot, plain = await both(
+        client, fastapi_only, "POST", USE, json=spend_body(), headers=spender.headers
+    )
+    assert hot == plain
+    assert hot[2]["code"] == "USER_ID_REQUIRED"
+    assert handed_on == []
+
+    # Keys that may spend spend here: a user's own, and an app's for a user.
+    own = await personal_key(client, caller.headers, "credits:spend")
+    for key, body in (
+        (own, spend_body()),
+        (spender, spend_body(userId=caller.id, idempotencyKey="app-1")),
+    ):
+        answer = await client.post(USE, json=body, headers=key.headers)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["transaction"]["userId"] == caller.id
+    assert answer.json()["transaction"]["idempotencyKey"] == "app-1"
+    assert handed_on == []

@@ -21,7 +21,6 @@ from tests.mana_core_auth.credits.support import (
     balance_row,
     create_user,
     ledger,
-    main_api,
 )
 
 
@@ -78,21 +77,16 @@ async def test_one_users_spends_reach_the_database_one_at_a_time_in_order(
 
 
 async def test_a_spend_waiting_past_the_lock_timeout_answers_503_and_changes_nothing(
-    client, user: CreditUser, settings: Settings
+    client, user: CreditUser, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = await balance_row(user.id)
-    # The API reads its settings from its own state, once per request.
-    api = main_api()
-    api.state.settings = settings.model_copy(update={"database_lock_timeout_ms": 200})
-    try:
-        async with spend_queue.turn(user.id, timeout_seconds=None):
-            started = time.monotonic()
-            response = await client.post(
-                USE, json=body(key="waited"), headers=user.headers
-            )
-            waited = time.monotonic() - started
-    finally:
-        api.state.settings = settings
+    # The one settings object the app, the API and the hot routes share.
+    monkeypatch.setattr(settings, "database_lock_timeout_ms", 200)
+    async with spend_queue.turn(user.id, timeout_seconds=None):
+        started = time.monotonic()
+        response = await client.post(USE, json=body(key="waited"), headers=user.headers)
+        waited = time.monotonic() - started
+    monkeypatch.undo()
 
     assert 0.2 <= waited < 2
     assert response.status_code == 503, response.text

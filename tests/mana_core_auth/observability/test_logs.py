@@ -145,17 +145,25 @@ print("access log on:", logging.getLogger("uvicorn.access").hasHandlers())
 async def test_hot_routes_log_and_count_under_their_route_either_way(
     client, limited_client, json_log: LogLines
 ) -> None:
-    """Validate and balance answered beside FastAPI (`hot_routes.py`) or
-    handed on to it: one line each, under the same route template."""
+    """Validate, balance and spending answered beside FastAPI
+    (`hot_routes.py`) or handed on to it: one line each, under the same
+    route template, with the user's id once known."""
     caller = await new_caller(client)
     async with limited_client(request_log=True) as http:
         await http.post("/api/v1/auth/validate", json={"token": caller.access_token})
         await http.post("/api/v1/auth/validate", json={"token": ""})
         await http.get("/api/v1/credits/balance", headers=caller.headers)
         await http.get("/api/v1/credits/balance")
-    assert [(line["route"], line["status"]) for line in request_lines(json_log)] == [
+        spend = {"amount": 1, "appId": "chat", "description": "logged"}
+        await http.post("/api/v1/credits/use", json=spend, headers=caller.headers)
+        await http.post("/api/v1/credits/use", json={}, headers=caller.headers)
+    lines = request_lines(json_log)
+    assert [(line["route"], line["status"]) for line in lines] == [
         ("/api/v1/auth/validate", 200),
         ("/api/v1/auth/validate", 400),
         ("/api/v1/credits/balance", 200),
         ("/api/v1/credits/balance", 401),
+        ("/api/v1/credits/use", 201),
+        ("/api/v1/credits/use", 400),
     ]
+    assert [line.get("user_id") for line in lines[4:]] == [caller.id, caller.id]
