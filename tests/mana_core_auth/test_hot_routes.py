@@ -1,6 +1,7 @@
-"""Validate and balance answered beside FastAPI (`hot_routes.py`): for every
-kind of request the answer is the one the FastAPI route gives, byte for
-byte; the common shape never reaches FastAPI, every other one does."""
+"""Validate, balance and spending answered beside FastAPI (`hot_routes.py`):
+for every kind of request the answer is the one the FastAPI route gives,
+byte for byte; the common shape never reaches FastAPI, every other one
+does."""
 
 from __future__ import annotations
 
