@@ -6,15 +6,16 @@ In a profile of validate, FastAPI's dependency solving, body parsing and
 response re-validation were 40 % of a worker's time, and the endpoint itself
 4 %. Here a well-formed request (validate: a JSON body of exactly `{"token":
 "..."}` and no API key; balance: a user's bearer token whose session is
-live; spending: that, and a JSON body the route's own request model
-accepts) is answered by the same service functions and the same models,
-serialised as FastAPI serialises them. Everything else (API keys, malformed
-bodies, invalid tokens, extra parameters) goes on to the FastAPI route,
-which answers it as it always has: its errors, its OpenAPI entry and its
-tests are the contract, and `tests/mana_core_auth/test_hot_routes.py`
-compares both ways byte for byte. Errors the service raises once a request
-is taken here (insufficient credits, a reused idempotency key) reach the
-app's own error handlers, the ones the FastAPI routes answer with.
+live; spending: such a session or an API key, and a JSON body the route's
+own request model accepts) is answered by the same service functions and
+the same models, serialised as FastAPI serialises them. Everything else
+(API keys on validate and balance, malformed bodies, invalid tokens, extra
+parameters) goes on to the FastAPI route, which answers it as it always
+has: its errors, its OpenAPI entry and its tests are the contract, and
+`tests/mana_core_auth/test_hot_routes.py` compares both ways byte for byte.
+Errors raised once a request is taken here (a refused key, insufficient
+credits, a reused idempotency key) reach the app's own error handlers, the
+ones the FastAPI routes answer with.
 """
 
 from __future__ import annotations
