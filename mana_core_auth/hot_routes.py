@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -67,11 +66,13 @@ def _bearer(headers: Headers) -> str | None:
     return credentials
 
 
-async def _json(send: Send, body: bytes) -> None:
+async def _json(send: Send, body: bytes, *, status: int = 200) -> None:
+    """The answer as FastAPI sends a route's response model: pydantic's own
+    JSON, which writes some floats unlike `json.dumps` (`1e-7`)."""
     await send(
         {
             "type": "http.response.start",
-            "status": 200,
+            "status": status,
             "headers": [
                 (b"content-length", str(len(body)).encode()),
                 (b"content-type", b"application/json"),
@@ -213,14 +214,8 @@ class HotRoutes:
             now=utc_now(),
             settings=self.settings,
         )
-        # As FastAPI renders a route's answer: the model dumped as JSON
-        # values, then Starlette's JSONResponse (metadata may hold floats,
-        # which pydantic's own JSON would write differently).
         answer = LedgerChangeResponse.model_validate(change)
-        response = JSONResponse(
-            answer.model_dump(mode="json", by_alias=True), status_code=201
-        )
-        await response(scope, receive, send)
+        await _json(send, answer.model_dump_json(by_alias=True).encode(), status=201)
 
     async def _spender(self, scope: Scope, headers: Headers) -> Caller | None:
         """Who spends: a live session that may spend, or an API key with
