@@ -37,14 +37,9 @@ from mana_core_auth.auth.client_ip import client_info
 from mana_core_auth.auth.principal import authenticate
 from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.auth.schemas import ValidateResponse
-from mana_core_auth.credits.caller_spending import spend_for_caller
 from mana_core_auth.credits.daily_grant import read_balance
-from mana_core_auth.credits.ledger import utc_now
-from mana_core_auth.credits.schemas import (
-    BalanceResponse,
-    LedgerChangeResponse,
-    SpendRequest,
-)
+from mana_core_auth.credits.endpoints import spend_as_requested
+from mana_core_auth.credits.schemas import BalanceResponse, SpendRequest
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.request_body import read_body, replaying
 from mana_core_auth.security.tokens import AccessClaims, TokenService
@@ -203,18 +198,7 @@ class HotRoutes:
         if request is None or caller is None:
             await self._to_api(scope, replaying(body, receive), send)
             return
-        change = await spend_for_caller(
-            caller,
-            user_id=request.user_id,
-            amount=request.amount,
-            app_id=request.app_id,
-            description=request.description,
-            metadata=request.metadata,
-            idempotency_key=request.idempotency_key,
-            now=utc_now(),
-            settings=self.settings,
-        )
-        answer = LedgerChangeResponse.model_validate(change)
+        answer = await spend_as_requested(caller, request, self.settings)
         await _json(send, answer.model_dump_json(by_alias=True).encode(), status=201)
 
     async def _spender(self, scope: Scope, headers: Headers) -> Caller | None:

@@ -95,7 +95,11 @@ async def read_balance(
     day_start = utc_day_start(now)
     for _ in range(2):
         row = await fetch_one(_READ, user_id, day_start)
-        if row is not None and not row["grant_due"]:
+        if row is not None and row["grant_due"]:
+            row = await fetch_one(
+                _READ_WITH_GRANT, user_id, now, day_start, DESCRIPTION, METADATA
+            )
+        if row is not None:
             return BalanceView(
                 balance=row["balance"],
                 free_credits_remaining=row["free_credits_remaining"],
@@ -103,11 +107,5 @@ async def read_balance(
                 total_spent=row["total_spent"],
                 daily_free_credits=row["daily_free_credits"],
             )
-        if row is not None:
-            row = await fetch_one(
-                _READ_WITH_GRANT, user_id, now, day_start, DESCRIPTION, METADATA
-            )
-        if row is not None:
-            return BalanceView(**dict(row))
         await ensure_balance(user_id, settings, now=now)
     raise AssertionError("a balance opened just now is missing")
