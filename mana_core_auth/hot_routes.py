@@ -21,7 +21,6 @@ ones the FastAPI routes answer with.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from starlette.datastructures import Headers
@@ -37,9 +36,8 @@ from mana_core_auth.auth.client_ip import client_info
 from mana_core_auth.auth.principal import authenticate
 from mana_core_auth.auth.revocation import RevocationWatch
 from mana_core_auth.auth.schemas import ValidateResponse
-from mana_core_auth.credits.daily_grant import read_balance
-from mana_core_auth.credits.endpoints import spend_as_requested
-from mana_core_auth.credits.schemas import BalanceResponse, SpendRequest
+from mana_core_auth.credits.endpoints import balance_of, spend_as_requested
+from mana_core_auth.credits.schemas import SpendRequest
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.request_body import read_body, replaying
 from mana_core_auth.security.tokens import AccessClaims, TokenService
@@ -168,10 +166,7 @@ class HotRoutes:
         if claims is None:
             await self._to_api(scope, receive, send)
             return
-        view = await read_balance(
-            claims.user_id, now=datetime.now(UTC), settings=self.settings
-        )
-        answer = BalanceResponse.model_validate(view)
+        answer = await balance_of(claims.user_id, self.settings)
         await _json(send, answer.model_dump_json(by_alias=True).encode())
 
     async def _session(

@@ -58,7 +58,12 @@ def _days_before(day: date, days: int) -> date:
     summary="The caller's credits; grants the daily free credits if due",
 )
 async def get_balance(caller: Reader, settings: AppSettings) -> BalanceResponse:
-    view = await read_balance(caller.own_user_id(), now=utc_now(), settings=settings)
+    return await balance_of(caller.own_user_id(), settings)
+
+
+async def balance_of(user_id: uuid.UUID, settings: Settings) -> BalanceResponse:
+    """The route's work, which `hot_routes` does for it too."""
+    view = await read_balance(user_id, now=utc_now(), settings=settings)
     return BalanceResponse.model_validate(view)
 
 
