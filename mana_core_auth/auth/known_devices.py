@@ -21,22 +21,34 @@ from mana_core_auth.auth.rate_limits import (
     login_ip_limit,
     login_limits,
 )
-from mana_core_auth.security.device_tokens import issue_device_token, read_device_token
+from mana_core_auth.security.device_tokens import (
+    DeviceToken,
+    issue_device_token,
+    read_device_token,
+)
 from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.settings import Settings
 
 
-def recognise_device(
-    keys: SessionKeys, token: str | None, user_id: uuid.UUID, settings: Settings
-) -> str | None:
-    """The device key of a valid, unexpired device token of this user;
-    None for no token, a forged one, another user's or an old one."""
+def presented_device(
+    keys: SessionKeys, token: str | None, settings: Settings
+) -> DeviceToken | None:
+    """A valid, unexpired device token; None for no token, a forged one or
+    an old one. Whose account it is, the caller checks (`recognise_device`)."""
     if not token:
         return None
     device = read_device_token(keys.device_token_key, token)
-    if device is None or device.user_id != user_id:
+    if device is None:
         return None
     if device.issued_at + settings.device_token_ttl_seconds < time.time():
+        return None
+    return device
+
+
+def recognise_device(device: DeviceToken | None, user_id: uuid.UUID) -> str | None:
+    """The device key of a presented device token of this user; None for no
+    token or another user's."""
+    if device is None or device.user_id != user_id:
         return None
     return device.device_key
 

@@ -25,14 +25,17 @@ from mana_core_auth.auth.events import event_values, insert_event_sql, record_ev
 from mana_core_auth.auth.known_devices import (
     attempt_limits,
     new_device_token,
+    presented_device,
     recognise_device,
 )
 from mana_core_auth.auth.rate_limits import (
     Limit,
-    count_attempt,
+    count_sql,
+    counted_keys,
     forgive,
     forgive_sql,
     forgiven_keys,
+    raise_if_exceeded,
 )
 from mana_core_auth.auth.sessions import (
     IssuedSession,
@@ -46,7 +49,7 @@ from mana_core_auth.security.passwords import verify_dummy_password, verify_pass
 from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
-from mana_core_auth.sql import fetch, fetch_one
+from mana_core_auth.sql import fetch
 
 
 @dataclass(frozen=True)
@@ -69,35 +72,93 @@ class _Account:
     two_factor: bool
 
 
-# The user, their password hash and whether two-factor is on, in one round
-# trip.
-_FIND_ACCOUNT = """
-SELECT account.id, account.email, account.name, account.role,
-       account.email_verified, password.hashed_password,
-       coalesce(two_factor.enabled, false) AS two_factor
-FROM auth.users AS account
-JOIN auth.passwords AS password ON password.user_id = account.id
-LEFT JOIN auth.two_factor_auth AS two_factor ON two_factor.user_id = account.id
-WHERE account.email = $1 AND account.deleted_at IS NULL
-"""
-
-
-async def _find_account(email: str) -> _Account | None:
-    """The live account with this email."""
-    row = await fetch_one(_FIND_ACCOUNT, email)
-    if row is None:
-        return None
-    return _Account(
-        user=SignedInUser(
-            id=row["id"],
-            email=row["email"],
-            name=row["name"],
-            role=row["role"],
-            email_verified=row["email_verified"],
-        ),
-        hashed_password=row["hashed_password"],
-        two_factor=row["two_factor"],
+# The user, their password hash and whether two-factor is on; and, in the
+# same round trip, the attempt counted (`rate_limits.count_sql`) against
+# the limits of a known device ($4 the device token's user, $5 its keys)
+# if the account is that device's, else against the account's ($2). An
+# unknown email finds no account and counts against the account's limits
+# too. The answer is one row per counted key, each with the account's
+# columns (NULL when none was found).
+_FIND_ACCOUNT_AND_COUNT = f"""
+WITH account AS (
+    SELECT account.id, account.email, account.name, account.role,
+           account.email_verified, password.hashed_password,
+           coalesce(two_factor.enabled, false) AS two_factor
+    FROM auth.users AS account
+    JOIN auth.passwords AS password ON password.user_id = account.id
+    LEFT JOIN auth.two_factor_auth AS two_factor
+        ON two_factor.user_id = account.id
+    WHERE account.email = $1 AND account.deleted_at IS NULL
+),
+counted AS ({
+    count_sql(
+        "CASE WHEN EXISTS (SELECT 1 FROM account WHERE account.id = $4::uuid)"
+        " THEN $5::text[] ELSE $2::text[] END",
+        "$3::int",
     )
+})
+SELECT counted.key, counted.hits, counted.window_started_at, counted.now,
+       account.*
+FROM counted LEFT JOIN account ON true
+"""  # noqa: S608 (constants and placeholders)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    account: _Account | None
+    # The limits the attempt counted against.
+    limits: list[Limit]
+    # The device key of a device token of this account, if one came.
+    known_device: str | None
+
+
+async def _find_account_and_count(
+    email: str,
+    device_token: str | None,
+    client: ClientInfo,
+    settings: Settings,
+    session_keys: SessionKeys,
+) -> _Attempt:
+    """The live account with this email, with the attempt counted.
+
+    :raises TooManyRequests: if a limit the attempt counted against is now
+        exceeded.
+    """
+    device = presented_device(session_keys, device_token, settings)
+    account_limits = attempt_limits(email, client, settings, None)
+    device_limits = (
+        attempt_limits(email, client, settings, device.device_key) if device else []
+    )
+    windows = {limit.window_seconds for limit in account_limits + device_limits}
+    assert len(windows) == 1, "a login's limits share one window"
+    rows = await fetch(
+        _FIND_ACCOUNT_AND_COUNT,
+        email,
+        counted_keys(account_limits),
+        windows.pop(),
+        device.user_id if device else None,
+        counted_keys(device_limits),
+    )
+    row = rows[0]
+    account = (
+        None
+        if row["id"] is None
+        else _Account(
+            user=SignedInUser(
+                id=row["id"],
+                email=row["email"],
+                name=row["name"],
+                role=row["role"],
+                email_verified=row["email_verified"],
+            ),
+            hashed_password=row["hashed_password"],
+            two_factor=row["two_factor"],
+        )
+    )
+    known_device = recognise_device(device, account.user.id) if account else None
+    limits = device_limits if known_device else account_limits
+    raise_if_exceeded(rows, limits)
+    return _Attempt(account, limits, known_device)
 
 
 # One statement, so atomic without a transaction: the session, its login
@@ -164,14 +225,10 @@ async def log_in(
     :raises EmailNotVerified: with `REQUIRE_VERIFIED_EMAIL`, until the email
         is verified (told only to whoever knows the password).
     """
-    found = await _find_account(email)
-    known_device = (
-        recognise_device(session_keys, device_token, found.user.id, settings)
-        if found
-        else None
+    attempt = await _find_account_and_count(
+        email, device_token, client, settings, session_keys
     )
-    limits = attempt_limits(email, client, settings, known_device)
-    await count_attempt(*limits)
+    found, limits, known_device = attempt.account, attempt.limits, attempt.known_device
     if found is None:
         await verify_dummy_password(password)
         await record_event(

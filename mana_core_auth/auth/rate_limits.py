@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
 from mana_core_auth.auth.client_ip import ClientInfo, rate_limit_address
 from mana_core_auth.errors import TooManyRequests
@@ -78,21 +79,28 @@ def register_ip_limit(ip: str | None, max_hits: int, window_seconds: int) -> Lim
     return Limit(f"register:ip:{rate_limit_address(ip)}", max_hits, window_seconds)
 
 
-# One statement for all keys of a window: a new key starts a window, an
-# expired window starts over, otherwise the hit is added. Keys are sorted so
-# that two requests never lock the same rows in opposite orders.
-_COUNT = """
+def count_sql(keys: str, window_seconds: str) -> str:
+    """An upsert that counts one attempt against each key of the text array
+    `keys` (an SQL expression), all with a window of `window_seconds`: a new
+    key starts a window, an expired window starts over, otherwise the hit is
+    added. The keys must come sorted, so that two requests never lock the
+    same rows in opposite orders. Returns the rows `raise_if_exceeded`
+    judges."""
+    expired = (
+        f"counter.window_started_at <= now() - make_interval(secs => {window_seconds})"
+    )
+    return f"""
 INSERT INTO auth.rate_limit_counters AS counter (key, window_started_at, hits)
-SELECT unnest($1::text[]), now(), 1
+SELECT unnest({keys}), now(), 1
 ON CONFLICT (key) DO UPDATE SET
     window_started_at = CASE
-        WHEN counter.window_started_at <= now() - make_interval(secs => $2::int)
-        THEN now() ELSE counter.window_started_at END,
-    hits = CASE
-        WHEN counter.window_started_at <= now() - make_interval(secs => $2::int)
-        THEN 1 ELSE counter.hits + 1 END
+        WHEN {expired} THEN now() ELSE counter.window_started_at END,
+    hits = CASE WHEN {expired} THEN 1 ELSE counter.hits + 1 END
 RETURNING key, hits, window_started_at, now() AS now
 """
+
+
+_COUNT = count_sql("$1::text[]", "$2::int")
 
 
 def forgive_sql(keys_param: int) -> str:
@@ -116,27 +124,46 @@ def _seconds_left(started: datetime, now: datetime, window_seconds: int) -> int:
     return max(1, math.ceil(window_seconds - elapsed))
 
 
+def counted_keys(limits: Iterable[Limit]) -> list[str]:
+    """The keys `count_sql` counts, once each and in its order."""
+    return sorted({limit.key for limit in limits})
+
+
+def raise_if_exceeded(rows: Iterable[Any], limits: Iterable[Limit]) -> None:
+    """Judge the rows `count_sql` returned for `limits`.
+
+    :raises TooManyRequests: if any limit is now exceeded, with the seconds
+        until its window ends.
+    """
+    by_key = {limit.key: limit for limit in limits}
+    exceeded = [
+        (row, by_key[row["key"]])
+        for row in rows
+        if row["hits"] > by_key[row["key"]].max_hits
+    ]
+    if not exceeded:
+        return
+    metrics.rate_limited(row["key"] for row, _ in exceeded)
+    wait = max(
+        _seconds_left(row["window_started_at"], row["now"], limit.window_seconds)
+        for row, limit in exceeded
+    )
+    raise TooManyRequests(wait, "Too many attempts; try again later")
+
+
 async def count_attempt(*limits: Limit) -> None:
     """Count one attempt against each limit.
 
     :raises TooManyRequests: if any limit is now exceeded, with the seconds
         until its window ends.
     """
-    waits = []
+    rows = []
     for window, group in groupby(
-        sorted(limits, key=lambda limit: (limit.window_seconds, limit.key)),
+        sorted(limits, key=lambda limit: limit.window_seconds),
         key=lambda limit: limit.window_seconds,
     ):
-        by_key = {limit.key: limit for limit in group}
-        rows = await fetch(_COUNT, list(by_key), window)
-        exceeded = [row for row in rows if row["hits"] > by_key[row["key"]].max_hits]
-        metrics.rate_limited(row["key"] for row in exceeded)
-        waits += [
-            _seconds_left(row["window_started_at"], row["now"], window)
-            for row in exceeded
-        ]
-    if waits:
-        raise TooManyRequests(max(waits), "Too many attempts; try again later")
+        rows += await fetch(_COUNT, counted_keys(group), window)
+    raise_if_exceeded(rows, limits)
 
 
 async def forgive(*limits: Limit) -> None:

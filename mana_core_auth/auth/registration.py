@@ -14,12 +14,17 @@ from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.email_links.tokens import insert_link_token_sql, new_link_token
 from mana_core_auth.auth.errors import EmailTaken, WeakPassword
 from mana_core_auth.auth.events import event_values, insert_event_sql
-from mana_core_auth.auth.rate_limits import count_attempt, register_ip_limit
+from mana_core_auth.auth.rate_limits import (
+    count_sql,
+    counted_keys,
+    raise_if_exceeded,
+    register_ip_limit,
+)
 from mana_core_auth.credits.balances import OPEN_BALANCE_CTES, open_balance_values
 from mana_core_auth.security.password_policy import is_common_password
 from mana_core_auth.security.passwords import hash_password
 from mana_core_auth.settings import Settings
-from mana_core_auth.sql import fetch, fetch_one
+from mana_core_auth.sql import fetch
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,15 @@ class RegisteredAccount:
     verification_token: str
 
 
-_EMAIL_TAKEN = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE email = $1)"
+# The registration counted against the client's limit (`count_sql`) and,
+# in the same round trip, whether the email is taken: one row per counted
+# key.
+_COUNT_AND_FIND_EMAIL = f"""
+WITH counted AS ({count_sql("$1::text[]", "$2::int")})
+SELECT counted.key, counted.hits, counted.window_started_at, counted.now,
+       EXISTS (SELECT 1 FROM auth.users WHERE email = $3) AS taken
+FROM counted
+"""  # noqa: S608 (constants and placeholders)
 
 # One statement is atomic: no user is left without its password, balance,
 # event or verification link. $1 to $4 are those of OPEN_BALANCE_CTES (the
@@ -70,19 +83,20 @@ async def register(
     :raises WeakPassword: for one of the most common passwords.
     :raises EmailTaken: if an account (even a deleted one) has this email.
     """
-    await count_attempt(
-        register_ip_limit(
-            client.ip_address,
-            settings.rate_limit_register_per_ip,
-            settings.rate_limit_register_window_seconds,
-        )
+    limit = register_ip_limit(
+        client.ip_address,
+        settings.rate_limit_register_per_ip,
+        settings.rate_limit_register_window_seconds,
     )
+    counted = await fetch(
+        _COUNT_AND_FIND_EMAIL, counted_keys([limit]), limit.window_seconds, email
+    )
+    raise_if_exceeded(counted, [limit])
     if is_common_password(password):
         raise WeakPassword()
     # Saves a hash for the usual duplicate; the unique index below still
     # decides between concurrent registrations.
-    taken = await fetch_one(_EMAIL_TAKEN, email)
-    if taken is not None and taken[0]:
+    if counted[0]["taken"]:
         raise EmailTaken()
     hashed_password = await hash_password(password)
     user_id = uuid.uuid4()
