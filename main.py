@@ -114,6 +114,8 @@ def create_app(settings: Settings) -> Starlette:
         tokens=tokens,
         revocations=revocations,
         key_hasher=fastapi_app.state.api_key_hasher,
+        two_factor_keys=fastapi_app.state.two_factor_keys,
+        session_keys=fastapi_app.state.session_keys,
     )
     header_limit = (
         [Middleware(HeaderSizeLimit, max_bytes=settings.max_header_bytes)]

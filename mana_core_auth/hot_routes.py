@@ -1,28 +1,31 @@
 """The routes apps call on nearly every request of theirs, validate,
-balance and spending credits, answered without FastAPI's per-request layers
-when the request has the shape nearly all of them have.
+balance and spending credits, and logging in, whose every moment beside the
+password hash keeps logins from the hash's limit, answered without FastAPI's
+per-request layers when the request has the shape nearly all of them have.
 
 In a profile of validate, FastAPI's dependency solving, body parsing and
 response re-validation were 40 % of a worker's time, and the endpoint itself
 4 %. Here a well-formed request (validate: a JSON body of exactly `{"token":
 "..."}` and no API key; balance: a user's bearer token whose session is
 live; spending: such a session or an API key, and a JSON body the route's
-own request model accepts) is answered by the same service functions and
+own request model accepts; login: a JSON body its request model accepts)
+is answered by the same service functions and
 the same models, serialised as FastAPI serialises them. Everything else
 (API keys on validate and balance, malformed bodies, invalid tokens, extra
 parameters) goes on to the FastAPI route, which answers it as it always
 has: its errors, its OpenAPI entry and its tests are the contract, and
 `tests/mana_core_auth/test_hot_routes.py` compares both ways byte for byte.
 Errors raised once a request is taken here (a refused key, insufficient
-credits, a reused idempotency key) reach the app's own error handlers, the
-ones the FastAPI routes answer with.
+credits, a reused idempotency key, a wrong password) reach the app's own
+error handlers, the ones the FastAPI routes answer with.
 """
 
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.routing import Mount, Route
@@ -33,17 +36,22 @@ from mana_core_auth.api_keys.scopes import Scope as ApiScope
 from mana_core_auth.api_keys.scopes import session_scopes
 from mana_core_auth.auth.caller import Caller, demand, identify
 from mana_core_auth.auth.client_ip import client_info
+from mana_core_auth.auth.endpoints import log_in_as_requested
 from mana_core_auth.auth.principal import authenticate
 from mana_core_auth.auth.revocation import RevocationWatch
-from mana_core_auth.auth.schemas import ValidateResponse
+from mana_core_auth.auth.schemas import LoginRequest, ValidateResponse
 from mana_core_auth.credits.endpoints import balance_of, spend_as_requested
 from mana_core_auth.credits.schemas import SpendRequest
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.request_body import read_body, replaying
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.tokens import AccessClaims, TokenService
+from mana_core_auth.security.two_factor_keys import TwoFactorKeys
 from mana_core_auth.settings import Settings
 
 MAX_TOKEN_LENGTH = 8192
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def _is_json(headers: Headers) -> bool:
@@ -95,9 +103,13 @@ class HotRoutes:
         tokens: TokenService,
         revocations: RevocationWatch,
         key_hasher: KeyHasher,
+        two_factor_keys: TwoFactorKeys,
+        session_keys: SessionKeys,
     ) -> None:
         self.api = api
         self.key_hasher = key_hasher
+        self.two_factor_keys = two_factor_keys
+        self.session_keys = session_keys
         self.settings = settings
         self.tokens = tokens
         self.revocations = revocations
@@ -112,6 +124,7 @@ class HotRoutes:
                 f"{self.api.path}/credits/balance", _Asgi(self.balance), methods=["GET"]
             ),
             Route(f"{self.api.path}/credits/use", _Asgi(self.spend), methods=["POST"]),
+            Route(f"{self.api.path}/auth/login", _Asgi(self.login), methods=["POST"]),
         ]
 
     async def _to_api(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -188,7 +201,9 @@ class HotRoutes:
     async def spend(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         body = await read_body(receive)
-        request = None if scope["query_string"] else _spend_request(headers, body)
+        request = (
+            None if scope["query_string"] else _json_body(SpendRequest, headers, body)
+        )
         caller = await self._spender(scope, headers) if request is not None else None
         if request is None or caller is None:
             await self._to_api(scope, replaying(body, receive), send)
@@ -217,13 +232,33 @@ class HotRoutes:
         await demand(caller, ApiScope.credits_spend, client)
         return caller
 
+    async def login(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await read_body(receive)
+        request = (
+            None
+            if scope["query_string"]
+            else _json_body(LoginRequest, Headers(scope=scope), body)
+        )
+        if request is None:
+            await self._to_api(scope, replaying(body, receive), send)
+            return
+        answer = await log_in_as_requested(
+            request,
+            client=client_info(Request(scope), self.settings.forwarded_allow_ips),
+            settings=self.settings,
+            tokens=self.tokens,
+            keys=self.two_factor_keys,
+            session_keys=self.session_keys,
+        )
+        await _json(send, answer.model_dump_json(by_alias=True).encode())
 
-def _spend_request(headers: Headers, body: bytes) -> SpendRequest | None:
+
+def _json_body(model: type[Model], headers: Headers, body: bytes) -> Model | None:
     """The body as the route's model reads it, parsed as FastAPI parses a
     JSON body; None for anything FastAPI should answer."""
     if not _is_json(headers):
         return None
     try:
-        return SpendRequest.model_validate(json.loads(body))
+        return model.model_validate(json.loads(body))
     except (ValueError, RecursionError, ValidationError):
         return None

@@ -11,6 +11,7 @@ from auth_tables.tables import User
 from mana_core_auth.api_keys.scopes import Scope
 from mana_core_auth.auth import logout, sessions
 from mana_core_auth.auth.caller import Caller, allow_keys_with
+from mana_core_auth.auth.client_ip import ClientInfo
 from mana_core_auth.auth.dependencies import (
     AppMailer,
     AppSessionKeys,
@@ -47,7 +48,10 @@ from mana_core_auth.auth.token_pair import (
 from mana_core_auth.dependencies import AppSettings, Client, Tokens
 from mana_core_auth.errors import Unauthorized
 from mana_core_auth.schemas import MessageResponse, error_responses
+from mana_core_auth.security.session_keys import SessionKeys
 from mana_core_auth.security.tokens import TokenService
+from mana_core_auth.security.two_factor_keys import TwoFactorKeys
+from mana_core_auth.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -121,6 +125,26 @@ async def login(
     keys: AppTwoFactorKeys,
     session_keys: AppSessionKeys,
 ) -> LoginTokenResponse | TwoFactorChallengeResponse:
+    return await log_in_as_requested(
+        body,
+        client=client,
+        settings=settings,
+        tokens=tokens,
+        keys=keys,
+        session_keys=session_keys,
+    )
+
+
+async def log_in_as_requested(
+    body: LoginRequest,
+    *,
+    client: ClientInfo,
+    settings: Settings,
+    tokens: TokenService,
+    keys: TwoFactorKeys,
+    session_keys: SessionKeys,
+) -> LoginTokenResponse | TwoFactorChallengeResponse:
+    """The route's work, which `hot_routes` does for it too."""
     result = await log_in(
         email=body.email,
         password=body.password,

@@ -20,7 +20,13 @@ from tests.mana_core_auth.api_keys.support import (
     rejection_reasons,
     service_key,
 )
-from tests.mana_core_auth.auth.support import Caller, bearer, new_caller
+from tests.mana_core_auth.auth.support import (
+    PASSWORD,
+    Caller,
+    bearer,
+    new_caller,
+    unique_email,
+)
 from tests.mana_core_auth.credits.support import main_api
 
 VALIDATE = "/api/v1/auth/validate"
@@ -427,3 +433,146 @@ async def test_spending_with_an_api_key_answers_as_fastapi_would_counting_once(
         assert answer.json()["transaction"]["userId"] == caller.id
     assert answer.json()["transaction"]["idempotencyKey"] == "app-1"
     assert handed_on == []
+
+
+LOGIN = "/api/v1/auth/login"
+
+
+def same_but_account(
+    hot: httpx.Response, plain: httpx.Response, *owners: Caller
+) -> tuple[bytes, bytes]:
+    """Both login answers' bytes, with what differs between two accounts'
+    logins (user id, email, the tokens handed out) put in placeholders."""
+
+    def masked(response: httpx.Response) -> bytes:
+        content = response.content
+        for owner in owners:
+            content = content.replace(owner.id.encode(), b"<user>")
+            content = content.replace(owner.email.encode(), b"<email>")
+        answer = response.json()
+        for field in ("accessToken", "refreshToken", "deviceToken", "challengeToken"):
+            if answer.get(field):
+                content = content.replace(
+                    answer[field].encode(), b"<" + field.encode() + b">"
+                )
+        return content
+
+    return masked(hot), masked(plain)
+
+
+async def test_login_answers_the_common_shape_itself_as_fastapi_would(
+    client: httpx.AsyncClient, fastapi_only: httpx.AsyncClient, handed_on: list[str]
+) -> None:
+    one, other = await new_caller(client), await new_caller(client)
+    handed_on.clear()
+    for extra in (
+        {},
+        {"deviceId": "phone-1", "deviceName": "Grüße ✓ phone"},
+        {"deviceToken": None},
+    ):
+        hot = await client.post(
+            LOGIN, json={"email": one.email, "password": one.password, **extra}
+        )
+        plain = await fastapi_only.post(
+            LOGIN, json={"email": other.email, "password": other.password, **extra}
+        )
+        assert hot.status_code == plain.status_code == 200
+        assert hot.headers["content-type"] == plain.headers["content-type"]
+        hot_bytes, plain_bytes = same_but_account(hot, plain, one, other)
+        assert hot_bytes == plain_bytes
+        # What was handed out works: the session is live.
+        token = hot.json()["accessToken"]
+        me = await client.get("/api/v1/auth/me", headers=bearer(token))
+        assert me.status_code == 200 and me.json()["id"] == one.id
+    # The email as typed, trimmed and lower-cased by the route's model.
+    hot = await client.post(
+        LOGIN, json={"email": f"  {one.email.upper()} ", "password": one.password}
+    )
+    assert hot.status_code == 200 and hot.json()["user"]["id"] == one.id
+    assert handed_on == []
+
+
+async def test_login_refusals_taken_here_answer_as_fastapi_would(
+    client: httpx.AsyncClient, fastapi_only: httpx.AsyncClient, handed_on: list[str]
+) -> None:
+    one, other = await new_caller(client), await new_caller(client)
+    handed_on.clear()
+    for hot_body, plain_body in (
+        (
+            {"email": one.email, "password": "wrong password 1"},
+            {"email": other.email, "password": "wrong password 1"},
+        ),
+        (
+            {"email": unique_email(), "password": PASSWORD},
+            {"email": unique_email(), "password": PASSWORD},
+        ),
+        (
+            {"email": one.email, "password": PASSWORD, "deviceToken": "forged"},
+            {"email": other.email, "password": PASSWORD, "deviceToken": "forged"},
+        ),
+    ):
+        hot = await client.post(LOGIN, json=hot_body)
+        plain = await fastapi_only.post(LOGIN, json=plain_body)
+        if hot.status_code == 200:
+            hot_bytes, plain_bytes = same_but_account(hot, plain, one, other)
+            assert hot_bytes == plain_bytes
+        else:
+            assert comparable(hot) == comparable(plain)
+            assert hot.status_code == 401
+    assert handed_on == []
+
+
+async def test_a_two_factor_challenge_answers_as_fastapi_would(
+    client: httpx.AsyncClient, fastapi_only: httpx.AsyncClient, handed_on: list[str]
+) -> None:
+    from tests.mana_core_auth.auth.two_factor.test_two_factor import enrol
+
+    one, other = await new_caller(client), await new_caller(client)
+    await enrol(client, one)
+    await enrol(client, other)
+    handed_on.clear()
+    hot = await client.post(LOGIN, json={"email": one.email, "password": PASSWORD})
+    plain = await fastapi_only.post(
+        LOGIN, json={"email": other.email, "password": PASSWORD}
+    )
+    assert hot.status_code == plain.status_code == 200
+    assert "challengeToken" in hot.json() and "accessToken" not in hot.json()
+    hot_bytes, plain_bytes = same_but_account(hot, plain, one, other)
+    assert hot_bytes == plain_bytes
+    assert handed_on == []
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"content": b"{"},
+        {"content": b"[]"},
+        {"content": b'{"email": "a@example.com"}'},
+        {"content": b'{"email": "a@example.com", "password": "p", "admin": true}'},
+        {"content": b'{"email": "   ", "password": "p"}'},
+        {"content": b'{"email": "a@example.com", "password": 5}'},
+        {"content": b'{"email": "a\\u0000@example.com", "password": "p"}'},
+        {"content": b'{"email": "a@example.com", "password": "' + b"x" * 5000 + b'"}'},
+        {"content": b"\xff\xfe"},
+        {"content": b"[" * 100_000 + b"]" * 100_000},
+        {
+            "content": b'{"email": "a@example.com", "password": "p"}',
+            "headers": {"content-type": "text/plain"},
+        },
+        {
+            "content": b'{"email": "a@example.com", "password": "p"}',
+            "params": {"x": "1"},
+        },
+    ],
+)
+async def test_login_hands_every_other_body_to_fastapi(
+    client: httpx.AsyncClient,
+    fastapi_only: httpx.AsyncClient,
+    handed_on: list[str],
+    request_: dict[str, Any],
+) -> None:
+    request_ = {"headers": {"content-type": "application/json"}, **request_}
+    hot, plain = await both(client, fastapi_only, "POST", LOGIN, **request_)
+    assert hot == plain
+    assert hot[0] in (400, 401, 413, 415, 422)
+    assert handed_on == [LOGIN]

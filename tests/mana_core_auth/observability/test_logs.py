@@ -145,7 +145,7 @@ print("access log on:", logging.getLogger("uvicorn.access").hasHandlers())
 async def test_hot_routes_log_and_count_under_their_route_either_way(
     client, limited_client, json_log: LogLines
 ) -> None:
-    """Validate, balance and spending answered beside FastAPI
+    """Validate, balance, spending and login answered beside FastAPI
     (`hot_routes.py`) or handed on to it: one line each, under the same
     route template, with the user's id once known."""
     caller = await new_caller(client)
@@ -157,6 +157,10 @@ async def test_hot_routes_log_and_count_under_their_route_either_way(
         spend = {"amount": 1, "appId": "chat", "description": "logged"}
         await http.post("/api/v1/credits/use", json=spend, headers=caller.headers)
         await http.post("/api/v1/credits/use", json={}, headers=caller.headers)
+        login = {"email": caller.email, "password": caller.password}
+        await http.post("/api/v1/auth/login", json=login)
+        await http.post("/api/v1/auth/login", json={**login, "password": "wrong"})
+        await http.post("/api/v1/auth/login", json={"email": caller.email})
     lines = request_lines(json_log)
     assert [(line["route"], line["status"]) for line in lines] == [
         ("/api/v1/auth/validate", 200),
@@ -165,5 +169,14 @@ async def test_hot_routes_log_and_count_under_their_route_either_way(
         ("/api/v1/credits/balance", 401),
         ("/api/v1/credits/use", 201),
         ("/api/v1/credits/use", 400),
+        ("/api/v1/auth/login", 200),
+        ("/api/v1/auth/login", 401),
+        ("/api/v1/auth/login", 400),
     ]
-    assert [line.get("user_id") for line in lines[4:]] == [caller.id, caller.id]
+    assert [line.get("user_id") for line in lines[4:]] == [
+        caller.id,
+        caller.id,
+        caller.id,
+        None,
+        None,
+    ]
