@@ -23,12 +23,10 @@ from mana_core_auth.api_keys.errors import (
     UserIdRequired,
 )
 from mana_core_auth.auth.caller import Caller
+from mana_core_auth.credits.errors import BalanceNotFound
 from mana_core_auth.credits.ledger import LedgerChange
 from mana_core_auth.credits.spending import spend
 from mana_core_auth.settings import Settings
-from mana_core_auth.sql import fetch_one
-
-_LIVE_USER = "SELECT 1 FROM auth.users WHERE id = $1::uuid AND deleted_at IS NULL"
 
 
 def _acts_for_others(caller: Caller) -> bool:
@@ -76,20 +74,25 @@ async def spend_for_caller(
     And whatever `spending.spend` raises.
     """
     target = spending_user(caller, user_id)
-    if _acts_for_others(caller) and await fetch_one(_LIVE_USER, target) is None:
-        raise UnknownUser()
     stored_key = stored_idempotency_key(caller, idempotency_key)
-    change = await spend(
-        target,
-        amount=amount,
-        app_id=app_id,
-        description=description,
-        metadata=metadata,
-        idempotency_key=stored_key,
-        now=now,
-        settings=settings,
-        api_key_id=caller.key.id if caller.key is not None else None,
-    )
+    try:
+        change = await spend(
+            target,
+            amount=amount,
+            app_id=app_id,
+            description=description,
+            metadata=metadata,
+            idempotency_key=stored_key,
+            now=now,
+            settings=settings,
+            api_key_id=caller.key.id if caller.key is not None else None,
+        )
+    except BalanceNotFound:
+        # Whom a service key names is its caller's word, not a signed-in
+        # user: no such live user is a 404 of its own.
+        if _acts_for_others(caller):
+            raise UnknownUser() from None
+        raise
     if stored_key == idempotency_key:
         return change
     return dataclasses.replace(

@@ -1,7 +1,7 @@
-"""Spending credits: one SQL statement locks the balance row, grants the
-daily free credits if due, debits free credits before paid ones, appends
-the ledger rows and counts the usage, or does nothing if the key was used
-or the credits do not suffice.
+"""Spending credits: one SQL statement checks the user is live, locks the
+balance row, grants the daily free credits if due, debits free credits
+before paid ones, appends the ledger rows and counts the usage, or does
+nothing if the key was used or the credits do not suffice.
 
 One statement is one round trip and holds the row lock only while it runs,
 which is what lets many spends of one user go through per second; they
@@ -20,7 +20,7 @@ import asyncpg
 
 from mana_core_auth.credits import daily_grant, idempotency, spend_queue
 from mana_core_auth.credits.balances import ensure_balance
-from mana_core_auth.credits.errors import InsufficientCredits
+from mana_core_auth.credits.errors import BalanceNotFound, InsufficientCredits
 from mana_core_auth.credits.ledger import (
     ENTRY_COLUMNS,
     LedgerChange,
@@ -35,7 +35,12 @@ from mana_core_auth.sql import fetch_one
 # key, $7 request fingerprint, $8 now, $9 start of today (UTC), $10/$11 the
 # daily grant's description and metadata, $12 the API key that spends.
 _SPEND = f"""
-WITH used_key AS MATERIALIZED (
+WITH account AS MATERIALIZED (
+    SELECT EXISTS (
+        SELECT FROM auth.users WHERE id = $1::uuid AND deleted_at IS NULL
+    ) AS live
+),
+used_key AS MATERIALIZED (
     SELECT id FROM credits.transactions
     WHERE user_id = $1::uuid AND idempotency_key = $6::varchar
 ),
@@ -46,6 +51,7 @@ locked AS MATERIALIZED (
                OR last_daily_reset_at < $9::timestamptz AS grant_due
     FROM credits.balances
     WHERE user_id = $1::uuid AND NOT EXISTS (SELECT FROM used_key)
+      AND (SELECT live FROM account)
     FOR UPDATE
 ),
 granted AS MATERIALIZED (
@@ -110,7 +116,8 @@ usage_stat AS (
     ON CONFLICT (user_id, app_id, date) DO UPDATE
     SET credits_used = usage_stats.credits_used + excluded.credits_used
 )
-SELECT EXISTS (SELECT FROM used_key) AS key_used,
+SELECT (SELECT live FROM account) AS user_live,
+       EXISTS (SELECT FROM used_key) AS key_used,
        EXISTS (SELECT FROM locked) AS has_balance,
        e.*,
        n.balance AS new_balance,
@@ -143,7 +150,8 @@ async def spend(
     :raises InsufficientCredits: if paid + free credits are less than `amount`
         (nothing is debited; a due daily grant is still kept).
     :raises IdempotencyKeyReused: if the key was used with another body.
-    :raises BalanceNotFound: if there is no such user.
+    :raises BalanceNotFound: if there is no such user, or they were deleted
+        (checked in the same statement, before an idempotent replay).
     :raises BalanceBusy: if this process's earlier spends of the user held
         the balance longer than the database's lock timeout.
     """
@@ -179,6 +187,8 @@ async def spend(
                 raise
             return await _replay(user_id, idempotency_key, fingerprint)
         assert row is not None
+        if not row["user_live"]:
+            raise BalanceNotFound()
         if row["key_used"]:
             return await _replay(user_id, idempotency_key, fingerprint)
         if not row["has_balance"]:

@@ -112,15 +112,22 @@ async def test_a_service_key_must_name_a_live_user(
     unknown = await client.post(
         USE, json=spend_body(userId=str(uuid.uuid4())), headers=key.headers
     )
+    keyed = spend_body(userId=str(user.id), idempotencyKey="before-deletion")
+    first = await client.post(USE, json=keyed, headers=key.headers)
     await User.update({User.deleted_at: utc_now()}).where(User.id == user.id)
     deleted = await client.post(
         USE, json=spend_body(userId=str(user.id)), headers=key.headers
     )
+    # Not even an idempotent replay for a user deleted since.
+    replayed = await client.post(USE, json=keyed, headers=key.headers)
 
     assert (missing.status_code, missing.json()["code"]) == (400, "USER_ID_REQUIRED")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "USER_NOT_FOUND")
-    assert (deleted.status_code, deleted.json()["code"]) == (404, "USER_NOT_FOUND")
-    assert (await balance_row(user.id))["free_credits_remaining"] == 150
+    assert first.status_code == 201
+    for answer in (deleted, replayed):
+        assert (answer.status_code, answer.json()["code"]) == (404, "USER_NOT_FOUND")
+    spent = first.json()["transaction"]["amount"]
+    assert (await balance_row(user.id))["free_credits_remaining"] == 150 + spent
 
 
 async def test_the_same_rules_and_the_same_answer_when_credits_are_short(
