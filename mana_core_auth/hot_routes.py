@@ -1,7 +1,8 @@
-"""The routes apps call on nearly every request of theirs, validate,
-balance and spending credits, and logging in, whose every moment beside the
-password hash keeps logins from the hash's limit, answered without FastAPI's
-per-request layers when the request has the shape nearly all of them have.
+"""The routes apps call on nearly every request of theirs (validate,
+balance and spending credits), and logging in, where every moment beside
+the password hash counts against the hash's limit: answered without
+FastAPI's per-request layers when the request has the shape nearly all of
+them have.
 
 In a profile of validate, FastAPI's dependency solving, body parsing and
 response re-validation were 40 % of a worker's time, and the endpoint itself
@@ -9,11 +10,11 @@ response re-validation were 40 % of a worker's time, and the endpoint itself
 "..."}` and no API key; balance: a user's bearer token whose session is
 live; spending: such a session or an API key, and a JSON body the route's
 own request model accepts; login: a JSON body its request model accepts)
-is answered by the same service functions and
-the same models, serialised as FastAPI serialises them. Everything else
-(API keys on validate and balance, malformed bodies, invalid tokens, extra
-parameters) goes on to the FastAPI route, which answers it as it always
-has: its errors, its OpenAPI entry and its tests are the contract, and
+is answered by the same service functions and the same models, serialised
+as FastAPI serialises them. Everything else (API keys on validate and
+balance, malformed bodies, invalid tokens, extra parameters) goes on to the
+FastAPI route, which answers it as it always has: its errors, its OpenAPI
+entry and its tests are the contract, and
 `tests/mana_core_auth/test_hot_routes.py` compares both ways byte for byte.
 Errors raised once a request is taken here (a refused key, insufficient
 credits, a reused idempotency key, a wrong password) reach the app's own
