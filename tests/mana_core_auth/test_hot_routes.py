@@ -226,6 +226,14 @@ def spend_body(**fields: Any) -> dict[str, Any]:
     return {"amount": 3, "appId": "chat", "description": "a hot spend", **fields}
 
 
+def with_placeholders(content: bytes, names: dict[str, str]) -> bytes:
+    """`content` with each key of `names` put as `<its name>`: what differs
+    between two answers of the same kind, by design."""
+    for value, name in names.items():
+        content = content.replace(value.encode(), f"<{name}>".encode())
+    return content
+
+
 def same_but_ids(
     hot: httpx.Response, plain: httpx.Response, *owners: Caller
 ) -> tuple[bytes, bytes]:
@@ -233,16 +241,16 @@ def same_but_ids(
     (user, transaction id, times) put in placeholders."""
 
     def masked(response: httpx.Response) -> bytes:
-        content = response.content
         transaction = response.json().get("transaction") or {}
-        for owner in owners:
-            content = content.replace(owner.id.encode(), b"<user>")
-        for field in ("id", "createdAt", "completedAt"):
-            if transaction.get(field):
-                content = content.replace(
-                    transaction[field].encode(), b"<" + field.encode() + b">"
-                )
-        return content
+        return with_placeholders(
+            response.content,
+            {owner.id: "user" for owner in owners}
+            | {
+                transaction[field]: field
+                for field in ("id", "createdAt", "completedAt")
+                if transaction.get(field)
+            },
+        )
 
     return masked(hot), masked(plain)
 
@@ -445,17 +453,22 @@ def same_but_account(
     logins (user id, email, the tokens handed out) put in placeholders."""
 
     def masked(response: httpx.Response) -> bytes:
-        content = response.content
-        for owner in owners:
-            content = content.replace(owner.id.encode(), b"<user>")
-            content = content.replace(owner.email.encode(), b"<email>")
         answer = response.json()
-        for field in ("accessToken", "refreshToken", "deviceToken", "challengeToken"):
-            if answer.get(field):
-                content = content.replace(
-                    answer[field].encode(), b"<" + field.encode() + b">"
+        return with_placeholders(
+            response.content,
+            {owner.id: "user" for owner in owners}
+            | {owner.email: "email" for owner in owners}
+            | {
+                answer[field]: field
+                for field in (
+                    "accessToken",
+                    "refreshToken",
+                    "deviceToken",
+                    "challengeToken",
                 )
-        return content
+                if answer.get(field)
+            },
+        )
 
     return masked(hot), masked(plain)
 
