@@ -2,7 +2,10 @@
 ceilings and floors bench/run.py divides the service's figures by.
 
 - hash ceiling: cores ÷ the time of one argon2id hash with the service's
-  parameters (login verifies one hash, register makes one);
+  parameters (login verifies one hash, register makes one); beside it, what
+  as many processes as cores reach hashing at once for as long as a
+  scenario runs (`hashes_at_once`): the hash alone, with the cores shared
+  as in the loaded service;
 - database ceiling: pgbench running the service's own spend statement
   (`_SPEND`, with the parameters a `/credits/use` request binds) on the
   benchmark's database and users;
@@ -17,6 +20,8 @@ command) is served and loaded by run.py itself, like the service.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.synchronize
 import re
 import statistics
 import subprocess
@@ -25,6 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.queues import Queue
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +80,47 @@ def hash_ceiling(cores: int, samples: int = 15) -> HashCeiling:
         password_hash.hash(f"BenchPass123!-{i}")
         times.append(time.perf_counter() - started)
     return HashCeiling(statistics.median(times), cores)
+
+
+def _hash_until(
+    seconds: float,
+    ready: multiprocessing.synchronize.Barrier,
+    done: Queue[tuple[int, float]],
+) -> None:
+    from mana_core_auth.security.passwords import password_hash
+
+    password_hash.hash("warm-up password")
+    ready.wait()
+    started = time.perf_counter()
+    hashes = 0
+    while time.perf_counter() - started < seconds:
+        password_hash.hash(f"BenchPass123!-{hashes}")
+        hashes += 1
+    done.put((hashes, time.perf_counter() - started))
+
+
+def hashes_at_once(cores: int, seconds: float) -> float:
+    """Hashes per second when `cores` processes hash with the service's
+    hasher for `seconds`, started together: what the hash itself reaches on
+    all cores at once, nothing else running in the service's processes."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(cores + 1)
+    done: Queue[tuple[int, float]] = context.Queue()
+    processes = [
+        context.Process(target=_hash_until, args=(seconds, ready, done))
+        for _ in range(cores)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        ready.wait(timeout=60)
+        counts = [done.get(timeout=seconds + 60) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+    return sum(hashes for hashes, _ in counts) / max(took for _, took in counts)
 
 
 # --------------------------------------------------------------------- import

@@ -8,9 +8,11 @@ In order: the import floor (`python -c "import asyncpg, piccolo"`), the
 entrypoint's migrate command on empty databases and on an up-to-date one,
 the DDL floor (`psql` applying `pg_dump --schema-only` of the migrated
 database to an empty one), the hash ceiling (cores ÷ one argon2id hash with
-the service's parameters), the framework floor (bench/floor_app.py under the
-entrypoint's uvicorn command and workers, no access log: its start → first
-answer and its req/s), then the service started by `docker-entrypoint.sh`
+the service's parameters; beside it, what as many processes hashing at once
+reach), the framework floor (bench/floor_app.py under the entrypoint's
+uvicorn command and workers, no access log: its start → first answer and its
+req/s), the FastAPI floor's start (bench/fastapi_floor_app.py, the same with
+an empty FastAPI sub-app), then the service started by `docker-entrypoint.sh`
 itself (production settings, access log on as in production): start → first
 answer, users registered and logged in through the API and topped up
 through the service's own grant, each scenario with wrk, peak RSS per
@@ -312,10 +314,12 @@ def _wait_for_answer(
     raise SystemExit(f"no answer from {url} within 90 s")
 
 
-def start_floor(port: int, workers: int, log: Path) -> Started:
+def start_floor(
+    port: int, workers: int, log: Path, app: str = "floor_app:app"
+) -> Started:
     with log.open("ab") as out:
         process = subprocess.Popen(
-            uvicorn_command("floor_app:app", port, workers),
+            uvicorn_command(app, port, workers),
             cwd=BENCH,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -641,6 +645,8 @@ def run(options: argparse.Namespace, say: Callable[[str], None]) -> None:
     floor: Started | None = None
     databases = [url]
     ceiling_of: dict[str, Ceiling] = {}
+    # register, login: hashes/s of as many processes as cores hashing at once
+    hashes_at_once: dict[str, float] = {}
 
     say(
         f"bench: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {cores} cores, "
@@ -671,6 +677,16 @@ def run(options: argparse.Namespace, say: Callable[[str], None]) -> None:
                 stop_server(floor.process)
         floor_start = sorted(floor_starts)[len(floor_starts) // 2]
         assert floor is not None
+        fastapi_floor_starts = []
+        for _ in range(repeats):
+            fastapi_floor = start_floor(
+                floor_port + 1, workers, floor_log, "fastapi_floor_app:app"
+            )
+            fastapi_floor_starts.append(fastapi_floor.startup_s)
+            stop_server(fastapi_floor.process)
+        fastapi_floor_start = sorted(fastapi_floor_starts)[
+            len(fastapi_floor_starts) // 2
+        ]
         floor_meter = CpuMeter({"server": floor.process.pid})
 
         # ---- the service, as the entrypoint starts it
@@ -734,10 +750,13 @@ def run(options: argparse.Namespace, say: Callable[[str], None]) -> None:
                 )
             if scenario in ("register", "login"):
                 hashing = ceilings.hash_ceiling(cores)
+                at_once = ceilings.hashes_at_once(cores, duration)
+                hashes_at_once[scenario] = at_once
                 return Ceiling(
                     hashing.per_second,
                     f"hash ceiling {hashing.per_second:.1f}/s "
-                    f"({cores} cores ÷ {1000 * hashing.seconds_per_hash:.1f} ms)",
+                    f"({cores} cores ÷ {1000 * hashing.seconds_per_hash:.1f} ms; "
+                    f"{cores} hashing at once: {at_once:.1f}/s)",
                 )
             if scenario in spend_scripts:
                 tps = ceilings.pgbench_spend(
@@ -948,12 +967,25 @@ def run(options: argparse.Namespace, say: Callable[[str], None]) -> None:
             f"{ours:.0f} requests, framework floor {per_cpu:.0f}: "
             f"{percent(ours, per_cpu)} (less sensitive to other load on the machine)"
         )
+    for scenario, at_once in hashes_at_once.items():
+        r = by_name[scenario]
+        extras[f"{scenario} against {cores} processes hashing at once"] = (
+            f"{r.rps:.1f}/s of {at_once:.1f}/s: {percent(r.rps, at_once)} (the hash "
+            f"ceiling assumes {cores} hashes at once run as fast as one alone; "
+            f"here they reached {percent(at_once, ceiling_of[scenario].value)} of it)"
+        )
     extras["entrypoint start → exec uvicorn (its migrate step, up to date)"] = (
         f"{sorted(entrypoint_migrates)[len(entrypoint_migrates) // 2]:.2f} s"
     )
+    extras["FastAPI floor's start (bench/fastapi_floor_app.py)"] = (
+        f"{fastapi_floor_start:.2f} s, {times(fastapi_floor_start, floor_start)} "
+        f"the framework floor's; the service's is "
+        f"{times(service_start, fastapi_floor_start)} the FastAPI floor's"
+    )
     extras["starts (s)"] = (
         f"service {', '.join(f'{s:.2f}' for s in service_starts)}; "
-        f"framework floor {', '.join(f'{s:.2f}' for s in floor_starts)}"
+        f"framework floor {', '.join(f'{s:.2f}' for s in floor_starts)}; "
+        f"FastAPI floor {', '.join(f'{s:.2f}' for s in fastapi_floor_starts)}"
     )
     extras["migrate empty (s)"] = ", ".join(f"{s:.2f}" for s in empty_times)
     extras["piccolo mana verify_ledger"] = f"exit {verify_status}: " + " / ".join(
@@ -994,7 +1026,10 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3, help="of each short measure")
     parser.add_argument(
-        "--port", type=int, default=18400, help="the service's; the floor's is +1"
+        "--port",
+        type=int,
+        default=18400,
+        help="the service's; the framework and FastAPI floors' are +1 and +2",
     )
     parser.add_argument(
         "--scenarios",
