@@ -96,6 +96,27 @@ async def listening_connection(url: str) -> asyncpg.Connection:
     )
 
 
+async def _opened_despite_cancellation(
+    connect: Callable[[], Awaitable[asyncpg.Connection]],
+) -> asyncpg.Connection:
+    """`connect()`, which a cancellation does not interrupt: it waits up to
+    `PING_TIMEOUT_SECONDS` for the connection, closes it and goes on.
+
+    asyncpg leaves an error nobody retrieves when a connect is cancelled
+    during its TLS negotiation (sslmode=prefer, the default), which a worker
+    stopped moments after its start did (MagicStack/asyncpg#1211).
+    """
+    opening = asyncio.ensure_future(connect())
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                connection = await opening
+            connection.terminate()
+        raise
+
+
 def ended_here(user_id: uuid.UUID) -> None:
     """This process just ended sessions of `user_id`: until the notification
     of it has surely arrived, every watch here asks the database about them."""
@@ -210,7 +231,9 @@ class RevocationWatch:
         :raises Exception: always, when it does.
         """
         lost = asyncio.Event()
-        self._connection = connection = await self._connect()
+        self._connection = connection = await _opened_despite_cancellation(
+            self._connect
+        )
         connection.add_termination_listener(lambda _connection: lost.set())
         # Listening before reading: a session ending meanwhile is among the
         # held notifications, applied after the rows in commit order.

@@ -6,6 +6,7 @@ database answers instead."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -82,6 +83,14 @@ async def execute(database_url: str, sql: str, *args: Any) -> None:
     connection = await asyncpg.connect(database_url)
     try:
         await connection.execute(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def fetch_value(database_url: str, sql: str, *args: Any) -> Any:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval(sql, *args)
     finally:
         await connection.close()
 
@@ -388,3 +397,51 @@ async def test_a_cancelled_watch_stops_at_once_whatever_it_was_waiting_for(
         slowest = max(slowest, time.perf_counter() - started)
         assert task.cancelled()
     assert slowest < 1, f"a cancelled watch took {slowest:.2f} s to stop"
+
+
+async def test_a_watch_cancelled_while_connecting_leaves_nothing_behind(
+    database_url: str,
+) -> None:
+    """A worker stopped within moments of its start cancels the watch while
+    its connection is being opened: nothing may be left over, neither an
+    error nobody retrieves (asyncpg's TLS negotiation, under the default
+    sslmode=prefer) nor an open connection."""
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(
+        lambda _loop, context: reported.append(context["message"])
+    )
+    name = f"cancel-{uuid.uuid4().hex[:8]}"
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(
+            database_url, server_settings={"application_name": name}
+        )
+
+    try:
+        for attempt in range(60):
+            watch = RevocationWatch(connect, window_seconds=WINDOW_SECONDS)
+            revocation._watches.discard(watch)
+            task = asyncio.create_task(watch.run())
+            # Every stage of opening a connection: by event loop turns, then by time.
+            if attempt < 30:
+                for _ in range(attempt):
+                    await asyncio.sleep(0)
+            else:
+                await asyncio.sleep(0.0003 * (attempt - 30))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            assert task.cancelled()
+        await asyncio.sleep(0.1)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
+    left_open = await fetch_value(
+        database_url,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+        name,
+    )
+    assert left_open == 0
