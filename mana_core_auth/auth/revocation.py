@@ -103,8 +103,8 @@ async def _opened_despite_cancellation(
     `PING_TIMEOUT_SECONDS` for the connection, closes it and goes on.
 
     asyncpg leaves an error nobody retrieves when a connect is cancelled
-    during its TLS negotiation (sslmode=prefer, the default), which a worker
-    stopped moments after its start did (MagicStack/asyncpg#1211).
+    during its TLS negotiation (sslmode=prefer, the default), as happened
+    to a worker stopped moments after its start (MagicStack/asyncpg#1211).
     """
     opening = asyncio.ensure_future(connect())
     try:
