@@ -24,6 +24,7 @@ from mana_core_auth.auth import principal, revocation
 from mana_core_auth.auth.revocation import RevocationWatch, listening_connection
 from mana_core_auth.security.tokens import AccessClaims
 from mana_core_auth.settings import Settings
+from tests.database import fetch
 from tests.mana_core_auth.auth.support import Caller, bearer
 from tests.mana_core_auth.credits.support import main_api
 
@@ -84,14 +85,6 @@ async def execute(database_url: str, sql: str, *args: Any) -> None:
     connection = await asyncpg.connect(database_url)
     try:
         await connection.execute(sql, *args)
-    finally:
-        await connection.close()
-
-
-async def fetch_value(database_url: str, sql: str, *args: Any) -> Any:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return await connection.fetchval(sql, *args)
     finally:
         await connection.close()
 
@@ -446,7 +439,7 @@ async def test_a_watch_cancelled_while_connecting_leaves_nothing_behind(
     assert [str(warning.message) for warning in warned] == []
     left_open = -1
     for _ in range(40):  # a closed connection's backend takes a moment to exit
-        left_open = await fetch_value(
+        [(left_open,)] = await fetch(
             database_url,
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
             name,
